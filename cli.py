@@ -1,0 +1,163 @@
+"""Command line for the knowledge store: ingest, search, stats, list, delete, reindex.
+
+Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _kb(args: argparse.Namespace):
+    from core.knowledge import KnowledgeBase
+    from core.settings import get_settings
+
+    return KnowledgeBase(get_settings(), store_dir=args.store)
+
+
+def _progress_printer():
+    """Progress on stderr for long ingests, only when a person is watching."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(name: str, done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r  embedding {name}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    report = kb.ingest_paths(args.paths, progress=_progress_printer())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "results": [r.__dict__ for r in report.done],
+                    "errors": [{"file": f, "error": e} for f, e in report.failed],
+                }
+            )
+        )
+    else:
+        for r in report.done:
+            extra = f", {r.removed} old chunks removed" if r.removed else ""
+            print(f"{r.status} {r.source}: {r.documents} documents, {r.chunks} chunks{extra}")
+    for name, reason in report.failed:
+        print(f"error: {name}: {reason}", file=sys.stderr)
+    if not report.done and not report.failed:
+        print("error: no supported files found in the given paths", file=sys.stderr)
+        return 1
+    return 0 if report.ok else 1
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if (args.query is None) == (args.batch is None):
+        print("error: give either a QUERY or --batch FILE", file=sys.stderr)
+        return 2
+    if args.batch is not None:
+        try:
+            queries = Path(args.batch).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: {args.batch}: cannot read batch file ({exc})", file=sys.stderr)
+            return 2
+    else:
+        queries = [args.query]
+    kb = _kb(args)
+    nonblank = [q for q in queries if q.strip()]
+    results = iter(kb.search_many(nonblank, args.k) if nonblank else [])
+    for q in queries:
+        hits = next(results) if q.strip() else []
+        if args.json:
+            print(json.dumps([h.to_json() for h in hits], ensure_ascii=False))
+        else:
+            if args.batch is not None:
+                print(f"# {q}")
+            for n, h in enumerate(hits, 1):
+                title = h.metadata.get("title", "")
+                print(f"{n}. [{h.score:.3f}] {h.source} — {title}\n   {h.text[:160].replace(chr(10), ' ')}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = _kb(args).stats()
+    print(json.dumps(stats) if args.json else f"{stats['documents']} documents, {stats['chunks']} chunks")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    infos = _kb(args).list_sources()
+    if args.json:
+        print(json.dumps([{k: v for k, v in i.__dict__.items() if k != "chunk_ids"} for i in infos]))
+    else:
+        for i in infos:
+            print(f"{i.source}\t{i.doc_type}\t{i.documents} docs\t{i.chunks} chunks\t{i.updated_at}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    status = 0
+    for source in args.sources:
+        removed = kb.delete(Path(source).name)
+        if removed:
+            print(f"deleted {Path(source).name}: {removed} chunks")
+        else:
+            print(f"error: {source}: no such document in the store", file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    report = _kb(args).reindex(progress=_progress_printer())
+    for r in report.done:
+        print(f"reindexed {r.source}: {r.chunks} chunks")
+    for name, reason in report.failed:
+        print(f"error: {name}: {reason}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--store", type=Path, default=None, help="store directory (default: from settings)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("ingest", cmd_ingest, "add or replace files (or every supported file under a folder)")
+    p.add_argument("paths", nargs="+")
+    p = add("search", cmd_search, "retrieve the best chunks for a query")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--batch", type=Path, help="file with one query per line")
+    p.add_argument("--k", type=int, default=4)
+    add("stats", cmd_stats, "count documents and chunks")
+    add("list", cmd_list, "list the documents in the store")
+    p = add("delete", cmd_delete, "delete documents by source file name")
+    p.add_argument("sources", nargs="+")
+    add("reindex", cmd_reindex, "rebuild the store from its kept files with the current embedding model")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        print("error: --k must be at least 1", file=sys.stderr)
+        return 2
+    from vectorstore.store import StoreError
+
+    try:
+        return args.func(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

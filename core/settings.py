@@ -1,0 +1,77 @@
+"""The one settings object of the app, read from the environment and `.env` (prefix ``ASSISTANT_``).
+
+Everything configurable lives here so that the CLI, the Streamlit pages, the REST API and the tests
+agree on one source of truth; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EmbeddingProvider = Literal["minilm", "e5", "openai", "fake"]
+RetrievalMode = Literal["dense", "hybrid"]
+
+
+class Settings(BaseSettings):
+    """Typed configuration; override any field with ``ASSISTANT_<FIELD>`` or a line in ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where things live.
+    store_dir: Path = Field(ROOT / ".store", description="Persist directory of the knowledge store.")
+    data_dir: Path = Field(ROOT / "data", description="Bundled demo data ingested by `make run`.")
+    collection: str = "knowledge"
+
+    # Embeddings.
+    embedding_provider: EmbeddingProvider = "minilm"
+    embedding_model_path: Path | None = Field(
+        None,
+        description="Sentence-transformers model directory for the `minilm` provider; default: the "
+        "store-adapted model under models/ if it was built, else the wheel's all-MiniLM-L6-v2.",
+    )
+    adapted_model_dir: Path = ROOT / "models" / "minilm-support"
+    openai_embedding_model: str = "text-embedding-3-small"
+    embedding_batch_size: int = 64
+
+    # Retrieval.
+    retrieval_mode: RetrievalMode = "dense"
+    top_k: int = Field(4, ge=1, le=50)
+
+    # Chunking of long documents (characters).
+    chunk_size: int = Field(900, ge=200)
+    chunk_overlap: int = Field(150, ge=0)
+
+    # Guards for files we ingest.
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_pdf_pages: int = 500
+
+    # OpenAI or any OpenAI-compatible server.
+    openai_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    openai_timeout: float = 20.0
+    openai_max_retries: int = 2
+
+    # The store's identity, used in prompts and decline messages.
+    store_name: str = "Harbor & Pine"
+    contact_email: str = "support@harborandpine.example"
+    contact_phone: str = "+1 (800) 555-0142"
+    contact_hours: str = "Mon–Fri 8am–8pm ET, Sat 9am–5pm ET"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached); tests build their own `Settings` instead."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistent Chroma knowledge store with a manifest that makes replacing a source atomic."""

@@ -1,0 +1,123 @@
+"""Dense and hybrid (BM25 + dense, reciprocal-rank fusion) search over a `KnowledgeStore`,
+also exposed as a LangChain `BaseRetriever` for the chains."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from core.embeddings import embed_queries
+from vectorstore.store import Hit, KnowledgeStore
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    "a an and are as at be by can could do does for from how i if in is it me my of on or our please "
+    "the to we what when where which will with would you your".split()
+)
+RRF_K = 60
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens without stop words, for BM25."""
+    return [t for t in _WORD.findall(text.lower()) if t not in _STOP]
+
+
+class BM25Index:
+    """In-memory BM25 over the live chunks; rebuilt lazily after any write to the store."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._bm25 = None
+        self._ids: list[str] = []
+        store.on_change(self.invalidate)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._bm25 = None
+
+    def _ensure(self) -> None:
+        from rank_bm25 import BM25Okapi
+
+        with self._lock:
+            if self._bm25 is None:
+                chunks = self.store.get_chunks()
+                self._ids = [c.id for c in chunks]
+                corpus = [tokenize(c.text) or ["_"] for c in chunks]
+                self._bm25 = BM25Okapi(corpus) if corpus else None
+
+    def top(self, query: str, n: int) -> list[str]:
+        """Ids of the `n` best chunks for `query` (only those with a positive score)."""
+        self._ensure()
+        if self._bm25 is None:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokenize(query)))
+        order = np.argsort(-scores)[:n]
+        return [self._ids[i] for i in order if scores[i] > 0]
+
+
+class Searcher:
+    """Runs queries against the store; `mode` is 'dense' or 'hybrid'."""
+
+    def __init__(self, store: KnowledgeStore, mode: str = "dense") -> None:
+        if mode not in ("dense", "hybrid"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        self.store = store
+        self.mode = mode
+        self._bm25 = BM25Index(store) if mode == "hybrid" else None
+
+    def search(self, query: str, k: int = 4) -> list[Hit]:
+        """Best `k` chunks for one query, best first."""
+        return self.search_many([query], k)[0]
+
+    def search_many(self, queries: Sequence[str], k: int = 4) -> list[list[Hit]]:
+        """Several queries with one embedding call (the CLI's --batch)."""
+        if not queries:
+            return []
+        vectors = embed_queries(self.store.embeddings, queries)
+        return [self._search_vector(q, v, k) for q, v in zip(queries, vectors, strict=True)]
+
+    def _search_vector(self, query: str, vector: Sequence[float], k: int) -> list[Hit]:
+        if self._bm25 is None:
+            return self.store.search_by_vector(vector, k)
+        pool = max(20, 4 * k)
+        dense = self.store.search_by_vector(vector, pool)
+        sparse_ids = self._bm25.top(query, pool)
+        fused: dict[str, float] = {}
+        for ranking in ([h.id for h in dense], sparse_ids):
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+        by_id = {h.id: h for h in dense}
+        missing = [cid for cid in best if cid not in by_id]
+        if missing:  # BM25-only hits: fetch them and give them their real cosine score
+            q = np.asarray(vector, dtype=np.float32)
+            for hit in self.store.get_chunks(missing):
+                hit.score = float(np.dot(q, self._vector_of(hit)))
+                by_id[hit.id] = hit
+        return [by_id[cid] for cid in best if cid in by_id]
+
+    def _vector_of(self, hit: Hit) -> np.ndarray:
+        res = self.store.collection().get(ids=[hit.id], include=["embeddings"])
+        return np.asarray(res["embeddings"][0], dtype=np.float32)
+
+
+class KnowledgeRetriever(BaseRetriever):
+    """LangChain retriever over the store; documents carry `score` and `chunk_id` in metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Searcher
+    k: int = 4
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [hit.to_document() for hit in self.searcher.search(query, self.k)]
