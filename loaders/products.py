@@ -95,6 +95,5 @@ class ProductCSVLoader(BaseLoader):
             delivery_days=delivery_days,
             description=row["description"],
             attributes=row.get("attributes", ""),
-            row=lineno,
         )
         return make_document(format_product(row, price, stock, delivery_days), meta)

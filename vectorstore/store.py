@@ -94,8 +94,20 @@ def embedding_text(doc: Document) -> str:
     return doc.page_content
 
 
+def chunk_ids_for(docs: Sequence[Document]) -> list[str]:
+    """Ids for a file's chunks, numbered within each document so that an edit to one product or FAQ
+    entry leaves every other entry's id (and vector) untouched."""
+    counters: dict[str, int] = {}
+    ids = []
+    for doc in docs:
+        n = counters.get(doc.metadata["doc_id"], 0)
+        counters[doc.metadata["doc_id"]] = n + 1
+        ids.append(chunk_id(doc, n))
+    return ids
+
+
 def chunk_id(doc: Document, index: int) -> str:
-    """Deterministic id: document id + position + content hash; same content, same id."""
+    """Deterministic id: document id + position in the document + content hash; same content, same id."""
     meta = json.dumps(doc.metadata, sort_keys=True, ensure_ascii=False, default=str)
     return f"{doc.metadata['doc_id']}#{index}:{short_hash(doc.page_content, embedding_text(doc), meta)}"
 
@@ -279,7 +291,7 @@ class KnowledgeStore:
             if marker.exists():
                 self._sweep_orphans()
             old = self.get_source(source)
-            ids = [chunk_id(d, n) for n, d in enumerate(docs)]
+            ids = chunk_ids_for(docs)
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
             if old is not None and old.sha256 == sha256 and set(old.chunk_ids) == set(ids):

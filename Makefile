@@ -1,0 +1,42 @@
+# Two commands: `make run` (build the demo store if empty, start the app) and `make test`.
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+STAMP := .venv/.installed
+
+.PHONY: run test install store embedder lint bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q -U pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -r requirements.txt
+	touch $(STAMP)
+
+embedder: $(STAMP)
+	$(PY) -m finetune.embedder --if-missing
+
+store: embedder
+	@if [ "$$($(PY) cli.py stats --json | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["chunks"])')" = "0" ]; then \
+		echo "building the demo store from data/ ..."; $(PY) cli.py ingest data; \
+	else $(PY) cli.py stats; fi
+
+run: store
+	$(PY) -m streamlit run streamlit_app.py
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+eval: embedder
+	$(PY) -m eval.retrieval --split test --embedders minilm,e5,adapted
+
+bench: embedder
+	$(PY) -m bench.ingest_search
+
+clean:
+	rm -rf .store models

@@ -1,0 +1,1 @@
+"""Evaluation sets and metrics for retrieval (and, later, answers)."""

@@ -1,0 +1,182 @@
+"""Build the retrieval dev/test sets under eval/sets/ (committed; rerun only to regenerate).
+
+- Bitext customer utterances (../shared/data/bitext, CDLA-Sharing-1.0) mapped from their intent to the
+  store's FAQ entries that answer them, split BY INTENT into train / dev / test (paraphrases of one template
+  are near-duplicates, so a row split would leak). Test intents are never used for training or tuning.
+- Product questions (price, stock, delivery of a named product) from templates over the catalogue, split by
+  product, with informal variants (lower case, shortened names, typos).
+
+Usage: .venv/bin/python -m eval.build_devset [--bitext PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "eval" / "sets"
+FAQ = "faq:store_faq.json:"
+
+# Which FAQ entries answer each Bitext intent (written from the intent names and the FAQ, not from utterances).
+INTENT_TO_FAQ: dict[str, list[str]] = {
+    "cancel_order": ["orders-cancel", "orders-cancel-after-shipping"],
+    "change_order": ["orders-change-order"],
+    "change_shipping_address": ["orders-change-shipping-address", "account-saved-addresses"],
+    "check_cancellation_fee": ["orders-cancellation-fee"],
+    "check_invoice": ["orders-check-invoice", "orders-invoice-copy"],
+    "get_invoice": ["orders-invoice-copy", "orders-check-invoice"],
+    "check_payment_methods": ["payment-methods"],
+    "check_refund_policy": ["refunds-policy", "returns-policy"],
+    "complaint": ["support-complaint", "support-escalate"],
+    "contact_customer_service": ["support-contact-hours"],
+    "contact_human_agent": ["support-human-agent"],
+    "create_account": ["account-create"],
+    "delete_account": ["account-delete"],
+    "delivery_options": ["shipping-methods-costs"],
+    "delivery_period": ["shipping-delivery-time"],
+    "edit_account": ["account-edit-details"],
+    "newsletter_subscription": ["newsletter-subscribe", "newsletter-unsubscribe"],
+    "payment_issue": ["payment-card-declined", "payment-double-charge"],
+    "place_order": ["orders-place-order"],
+    "recover_password": ["account-password-reset"],
+    "registration_problems": ["account-registration-problems", "account-email-already-in-use"],
+    "review": ["reviews-write-review", "reviews-store-feedback"],
+    "set_up_shipping_address": ["account-saved-addresses"],
+    "switch_account": ["account-switch-accounts"],
+    "track_order": ["shipping-track-order"],
+    "get_refund": ["refunds-request-refund"],
+    "track_refund": ["refunds-track-status"],
+}
+
+# Split by intent with a fixed seed; printed and recorded in eval/sets/README.md.
+SEED = 20261123
+N_DEV, N_TEST = 6, 7
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
+
+
+def fill_placeholders(text: str, rng: random.Random) -> str:
+    """Bitext utterances contain {{Order Number}}-style slots; give them plausible values."""
+    values = {
+        "Order Number": lambda: str(rng.randint(10_000_000, 99_999_999)),
+        "Invoice Number": lambda: f"INV-{rng.randint(100000, 999999)}",
+        "Person Name": lambda: rng.choice(["Maria Lopez", "John Smith", "Aisha Khan", "Wei Chen"]),
+        "Account Type": lambda: rng.choice(["premium", "standard", "business"]),
+        "Account Category": lambda: rng.choice(["premium", "standard", "business"]),
+        "Refund Amount": lambda: f"${rng.randint(10, 300)}",
+        "Delivery City": lambda: rng.choice(["Columbus", "Austin", "Toronto"]),
+        "Delivery Country": lambda: rng.choice(["the US", "Canada", "Mexico"]),
+    }
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), lambda: m.group(1).lower())(), text)
+
+
+def build_bitext(path: Path, rng: random.Random) -> dict[str, list[dict]]:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    intents = sorted({r["intent"] for r in rows})
+    missing = set(intents) - set(INTENT_TO_FAQ)
+    if missing:
+        raise SystemExit(f"no FAQ mapping for intents: {sorted(missing)}")
+    shuffled = intents[:]
+    random.Random(SEED).shuffle(shuffled)
+    split_of = {i: "test" for i in shuffled[:N_TEST]}
+    split_of.update({i: "dev" for i in shuffled[N_TEST : N_TEST + N_DEV]})
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    seen: set[str] = set()
+    for r in rows:
+        query = fill_placeholders(r["instruction"].strip(), rng)
+        key = query.lower()
+        if not query or key in seen:
+            continue
+        seen.add(key)
+        split = split_of.get(r["intent"], "train")
+        out[split].append(
+            {"query": query, "relevant": [FAQ + f for f in INTENT_TO_FAQ[r["intent"]]], "kind": "faq",
+             "intent": r["intent"]}
+        )
+    return out
+
+
+PRODUCT_TEMPLATES = [
+    ("price", "How much is the {name}?"),
+    ("price", "what does the {short} cost"),
+    ("price", "price of {short}?"),
+    ("price", "{name} price"),
+    ("stock", "Is the {name} in stock?"),
+    ("stock", "do you have the {short} available right now"),
+    ("stock", "is {short} sold out?"),
+    ("delivery", "How long does delivery take for the {name}?"),
+    ("delivery", "when would the {short} arrive if i order today"),
+    ("delivery", "how many days to ship {short}"),
+]
+
+
+def short_name(name: str, brand: str) -> str:
+    """What customers type: the name without the brand prefix."""
+    rest = name[len(brand):].strip() if name.lower().startswith(brand.lower()) else name
+    return rest or name
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """Drop or swap one letter inside a longer word."""
+    words = text.split()
+    idx = [i for i, w in enumerate(words) if len(w) > 5 and w.isalpha()]
+    if not idx:
+        return text
+    i = rng.choice(idx)
+    w = words[i]
+    j = rng.randint(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1 :] if rng.random() < 0.5 else w[: j - 1] + w[j] + w[j - 1] + w[j + 1 :]
+    return " ".join(words)
+
+
+def build_products(path: Path, rng: random.Random) -> dict[str, list[dict]]:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    skus = sorted(r["sku"] for r in rows)
+    random.Random(SEED + 1).shuffle(skus)
+    n = len(skus)
+    split_of = {s: "test" for s in skus[: n // 5]}
+    split_of.update({s: "dev" for s in skus[n // 5 : 2 * n // 5]})
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for r in rows:
+        chosen = rng.sample(PRODUCT_TEMPLATES, 3)
+        for aspect, template in chosen:
+            q = template.format(name=r["name"], short=short_name(r["name"], r["brand"]))
+            if rng.random() < 0.3:
+                q = q.lower()
+            if rng.random() < 0.25:
+                q = typo(q, rng)
+            out[split_of.get(r["sku"], "train")].append(
+                {"query": q, "relevant": [f"product:{r['sku']}"], "kind": "product", "aspect": aspect}
+            )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bitext", type=Path, default=ROOT.parent / "shared/data/bitext/bitext_customer_support_sample.csv")
+    args = ap.parse_args()
+    rng = random.Random(SEED)
+    faq_ids = {q["id"] for q in json.loads((ROOT / "data/faq/store_faq.json").read_text())["questions"]}
+    unknown = {f for fs in INTENT_TO_FAQ.values() for f in fs} - faq_ids
+    if unknown:
+        raise SystemExit(f"mapping names unknown FAQ ids: {sorted(unknown)}")
+    bitext = build_bitext(args.bitext, rng)
+    products = build_products(ROOT / "data/products.csv", rng)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "dev", "test"):
+        items = bitext[split] + products[split]
+        with (OUT / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
+            for item in items:
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        intents = sorted({i["intent"] for i in bitext[split]})
+        print(f"{split}: {len(bitext[split])} utterances ({len(intents)} intents: {', '.join(intents)}), "
+              f"{len(products[split])} product questions")
+
+
+if __name__ == "__main__":
+    main()
