@@ -14,7 +14,7 @@ from core.embeddings import build_embeddings
 from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, load_file
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
-from vectorstore.store import Hit, KnowledgeStore, SourceInfo, UpsertResult
+from vectorstore.store import Hit, KnowledgeStore, SourceInfo, UpsertResult, release_chroma
 
 FileProgress = Callable[[str, int, int], None]
 
@@ -116,9 +116,10 @@ class KnowledgeBase:
     def reindex(self, progress: FileProgress | None = None) -> IngestReport:
         """Rebuild the whole store from its kept file copies with the current embedding model.
 
-        Built in a sibling directory and swapped in at the end, so a failure leaves the old store."""
+        Built in a sibling directory and swapped in at the end, so a failure leaves the old store; so does
+        any file that no longer loads (it is reported), rather than silently dropping that source."""
         files_dir = self.store_dir / "files"
-        files = sorted(files_dir.iterdir()) if files_dir.exists() else []
+        files = sorted(f for f in files_dir.iterdir() if not f.name.endswith(".tmp")) if files_dir.exists() else []
         staging = self.store_dir.with_name(self.store_dir.name + ".reindex")
         shutil.rmtree(staging, ignore_errors=True)
         kept = staging.with_name(self.store_dir.name + ".files")
@@ -127,8 +128,16 @@ class KnowledgeBase:
             shutil.copytree(files_dir, kept)
         fresh = KnowledgeBase(self.settings, staging, self.embeddings)
         report = fresh.ingest_paths([kept / f.name for f in files], progress)
+        # Chroma caches one client per path: drop both before swapping (or discarding) the directories.
+        fresh.store.close()
+        if report.failed:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(kept, ignore_errors=True)
+            return report
+        staging.mkdir(parents=True, exist_ok=True)  # nothing to index still gives an (empty) store
         backup = self.store_dir.with_name(self.store_dir.name + ".old")
         shutil.rmtree(backup, ignore_errors=True)
+        release_chroma(self.store_dir / "chroma")
         self._store, self._searcher = None, None
         if self.store_dir.exists():
             self.store_dir.rename(backup)

@@ -1,8 +1,13 @@
 """Build the retrieval dev/test sets under eval/sets/ (committed; rerun only to regenerate).
 
 - Bitext customer utterances (../shared/data/bitext, CDLA-Sharing-1.0) mapped from their intent to the
-  store's FAQ entries that answer them, split BY INTENT into train / dev / test (paraphrases of one template
-  are near-duplicates, so a row split would leak). Test intents are never used for training or tuning.
+  store's FAQ entries that answer them. Paraphrases of one template are near-duplicates, so a row split
+  would leak; two group splits are written instead:
+  * `train/dev/test.jsonl` split by TEMPLATE FAMILY within each intent (families = clusters of near-paraphrases,
+    base MiniLM embeddings, average linkage, cosine distance < 0.2): unseen phrasings of known topics, the
+    situation of a deployed store whose FAQ topics are known. About 60/20/20 per intent.
+  * `intent_train/intent_dev/intent_test.jsonl` split BY INTENT (7 test intents never seen): unseen topics.
+  Test parts are never used for training or tuning.
 - Product questions (price, stock, delivery of a named product) from templates over the catalogue, split by
   product, with informal variants (lower case, shortened names, typos).
 
@@ -75,29 +80,67 @@ def fill_placeholders(text: str, rng: random.Random) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), lambda: m.group(1).lower())(), text)
 
 
-def build_bitext(path: Path, rng: random.Random) -> dict[str, list[dict]]:
+def load_bitext(path: Path, rng: random.Random) -> list[dict]:
+    """Unique utterances with their intent and the FAQ entries that answer it."""
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    intents = sorted({r["intent"] for r in rows})
-    missing = set(intents) - set(INTENT_TO_FAQ)
+    missing = {r["intent"] for r in rows} - set(INTENT_TO_FAQ)
     if missing:
         raise SystemExit(f"no FAQ mapping for intents: {sorted(missing)}")
-    shuffled = intents[:]
-    random.Random(SEED).shuffle(shuffled)
-    split_of = {i: "test" for i in shuffled[:N_TEST]}
-    split_of.update({i: "dev" for i in shuffled[N_TEST : N_TEST + N_DEV]})
-    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
-    seen: set[str] = set()
+    items, seen = [], set()
     for r in rows:
         query = fill_placeholders(r["instruction"].strip(), rng)
-        key = query.lower()
-        if not query or key in seen:
+        if not query or query.lower() in seen:
             continue
-        seen.add(key)
-        split = split_of.get(r["intent"], "train")
-        out[split].append(
-            {"query": query, "relevant": [FAQ + f for f in INTENT_TO_FAQ[r["intent"]]], "kind": "faq",
-             "intent": r["intent"]}
+        seen.add(query.lower())
+        items.append(
+            {
+                "query": query,
+                "relevant": [FAQ + f for f in INTENT_TO_FAQ[r["intent"]]],
+                "kind": "faq",
+                "intent": r["intent"],
+            }
         )
+    return items
+
+
+def split_by_intent(items: list[dict]) -> dict[str, list[dict]]:
+    intents = sorted({i["intent"] for i in items})
+    random.Random(SEED).shuffle(intents)
+    split_of = {i: "test" for i in intents[:N_TEST]}
+    split_of.update({i: "dev" for i in intents[N_TEST : N_TEST + N_DEV]})
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for item in items:
+        out[split_of.get(item["intent"], "train")].append(item)
+    return out
+
+
+def split_by_family(items: list[dict], threshold: float = 0.2) -> dict[str, list[dict]]:
+    """Cluster each intent's utterances into families of near-paraphrases and deal whole families to
+    train/dev/test (largest first, each to the split furthest below its 60/20/20 share)."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from core.embeddings import SentenceTransformerEmbeddings, wheel_minilm_dir
+
+    emb = SentenceTransformerEmbeddings(wheel_minilm_dir())
+    target = {"train": 0.6, "dev": 0.2, "test": 0.2}
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    rng = random.Random(SEED)
+    for intent in sorted({i["intent"] for i in items}):
+        group = [i for i in items if i["intent"] == intent]
+        vectors = np.asarray(emb.embed_documents([i["query"] for i in group]))
+        labels = fcluster(linkage(vectors, "average", metric="cosine"), threshold, "distance")
+        families: dict[int, list[dict]] = {}
+        for item, label in zip(group, labels, strict=True):
+            families.setdefault(int(label), []).append({**item, "family": f"{intent}-{label}"})
+        order = list(families.values())
+        rng.shuffle(order)
+        order.sort(key=len, reverse=True)
+        count = dict.fromkeys(target, 0)
+        for fam in order:
+            split = max(target, key=lambda s: target[s] * len(group) - count[s])
+            out[split].extend(fam)
+            count[split] += len(fam)
     return out
 
 
@@ -117,7 +160,7 @@ PRODUCT_TEMPLATES = [
 
 def short_name(name: str, brand: str) -> str:
     """What customers type: the name without the brand prefix."""
-    rest = name[len(brand):].strip() if name.lower().startswith(brand.lower()) else name
+    rest = name[len(brand) :].strip() if name.lower().startswith(brand.lower()) else name
     return rest or name
 
 
@@ -158,24 +201,29 @@ def build_products(path: Path, rng: random.Random) -> dict[str, list[dict]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bitext", type=Path, default=ROOT.parent / "shared/data/bitext/bitext_customer_support_sample.csv")
+    ap.add_argument(
+        "--bitext", type=Path, default=ROOT.parent / "shared/data/bitext/bitext_customer_support_sample.csv"
+    )
     args = ap.parse_args()
     rng = random.Random(SEED)
     faq_ids = {q["id"] for q in json.loads((ROOT / "data/faq/store_faq.json").read_text())["questions"]}
     unknown = {f for fs in INTENT_TO_FAQ.values() for f in fs} - faq_ids
     if unknown:
         raise SystemExit(f"mapping names unknown FAQ ids: {sorted(unknown)}")
-    bitext = build_bitext(args.bitext, rng)
+    utterances = load_bitext(args.bitext, rng)
     products = build_products(ROOT / "data/products.csv", rng)
     OUT.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "dev", "test"):
-        items = bitext[split] + products[split]
-        with (OUT / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
-            for item in items:
-                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-        intents = sorted({i["intent"] for i in bitext[split]})
-        print(f"{split}: {len(bitext[split])} utterances ({len(intents)} intents: {', '.join(intents)}), "
-              f"{len(products[split])} product questions")
+    for prefix, bitext in (("", split_by_family(utterances)), ("intent_", split_by_intent(utterances))):
+        for split in ("train", "dev", "test"):
+            items = bitext[split] + products[split]
+            with (OUT / f"{prefix}{split}.jsonl").open("w", encoding="utf-8") as fh:
+                for item in items:
+                    fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+            intents = sorted({i["intent"] for i in bitext[split]})
+            print(
+                f"{prefix}{split}: {len(bitext[split])} utterances ({len(intents)} intents), "
+                f"{len(products[split])} product questions"
+            )
 
 
 if __name__ == "__main__":

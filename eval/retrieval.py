@@ -88,8 +88,9 @@ def main() -> None:
                 report[f"{name}/{mode}"] = {"groups": res, "build_s": build_s, "ms_per_query": q_ms}
                 for group in sorted(res):
                     r = res[group]
-                    print(f"{name:<28}{mode:<8}{group:<12}{r['n']:>6}{r['hit@1']:>8.3f}{r['hit@3']:>8.3f}"
-                          f"{r['mrr']:>8.3f}")
+                    print(
+                        f"{name:<28}{mode:<8}{group:<12}{r['n']:>6}{r['hit@1']:>8.3f}{r['hit@3']:>8.3f}{r['mrr']:>8.3f}"
+                    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))

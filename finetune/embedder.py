@@ -125,7 +125,8 @@ def train(
             step += 1
             if step % 10 == 0 or step == total:
                 print(
-                    f"  epoch {epoch + 1}/{epochs} step {step}/{total} loss {loss.item():.3f} ({time.time() - t0:.0f}s)",
+                    f"  epoch {epoch + 1}/{epochs} step {step}/{total} loss {loss.item():.3f} "
+                    f"({time.time() - t0:.0f}s)",
                     file=sys.stderr,
                     flush=True,
                 )

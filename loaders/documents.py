@@ -33,6 +33,7 @@ class ChunkedDocumentLoader(BaseLoader):
             chunk_size=chunk_size,
             chunk_overlap=min(chunk_overlap, chunk_size // 2),
             separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+            keep_separator="end",  # sentences keep their full stop; chunks don't start with ". "
         )
 
     def blocks(self) -> Iterator[tuple[str, int | None, str]]:
@@ -147,6 +148,7 @@ class DocxLoader(ChunkedDocumentLoader):
             document = docx.Document(io.BytesIO(self.data))
         except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on damage
             raise LoaderError(self.path, f"corrupt Word document ({type(exc).__name__})") from None
+        headings: list[tuple[int, str]] = []  # (level, text) of the open headings: the section path
         section, buffer = "", []
         for para in document.paragraphs:
             style = (para.style.name if para.style is not None else "") or ""
@@ -154,7 +156,9 @@ class DocxLoader(ChunkedDocumentLoader):
             if style.lower().startswith(("heading", "title")) and text:
                 if buffer:
                     yield section, None, "\n".join(buffer)
-                section, buffer = text, []
+                level = _heading_level(style)
+                headings = [h for h in headings if h[0] < level] + [(level, text)]
+                section, buffer = " > ".join(t for _, t in headings), []
             elif text:
                 buffer.append(text)
         for table in document.tables:
@@ -162,3 +166,11 @@ class DocxLoader(ChunkedDocumentLoader):
                 buffer.append(" | ".join(cell.text.strip() for cell in row.cells))
         if buffer:
             yield section, None, "\n".join(buffer)
+
+
+def _heading_level(style: str) -> int:
+    """0 for Title, N for 'Heading N' (1 when the style has no number)."""
+    last = style.split()[-1]
+    if style.lower().startswith("title"):
+        return 0
+    return int(last) if last.isdigit() else 1

@@ -18,8 +18,10 @@ from vectorstore.store import Hit, KnowledgeStore
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
-    "a an and are as at be by can could do does for from how i if in is it me my of on or our please "
-    "the to we what when where which will with would you your".split()
+    _WORD.findall(
+        "a an and are as at be by can could do does for from how i if in is it me my of "
+        "on or our please the to we what when where which will with would you your"
+    )
 )
 RRF_K = 60
 
@@ -117,7 +119,5 @@ class KnowledgeRetriever(BaseRetriever):
     searcher: Searcher
     k: int = 4
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [hit.to_document() for hit in self.searcher.search(query, self.k)]

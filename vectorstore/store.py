@@ -44,6 +44,18 @@ class StoreError(Exception):
     """The store cannot be used as configured (e.g. it was built with another embedding model)."""
 
 
+def release_chroma(chroma_dir: Path) -> None:
+    """Drop Chroma's process-wide client for `chroma_dir`: Chroma caches one per path, so after the
+    directory is moved or replaced (reindex) it would keep serving the old, deleted files read-only."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(chroma_dir)
+    system = SharedSystemClient._identifier_to_system.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+    if system is not None:
+        system.stop()
+
+
 @dataclass
 class Hit:
     """One retrieved chunk: `score` is cosine similarity in [-1, 1] (1 = same direction)."""
@@ -174,6 +186,13 @@ class KnowledgeStore:
                 )
             return self._collection
 
+    def close(self) -> None:
+        """Release the Chroma client (needed before the directory is moved, see `release_chroma`)."""
+        with self._lock:
+            self._collection = None
+            self._active = None
+            release_chroma(self.dir / "chroma")
+
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` after every write (the BM25 index uses it to rebuild)."""
         self._listeners.append(callback)
@@ -203,9 +222,7 @@ class KnowledgeStore:
                 "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources "
                 "ORDER BY updated_at DESC"
             ).fetchall()
-        return [
-            SourceInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if with_ids else []) for r in rows
-        ]
+        return [SourceInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if with_ids else []) for r in rows]
 
     def get_source(self, source: str) -> SourceInfo | None:
         """One source with its chunk ids, or None."""
@@ -213,8 +230,7 @@ class KnowledgeStore:
             return None
         with self._db() as con:
             r = con.execute(
-                "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources "
-                "WHERE source=?",
+                "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources WHERE source=?",
                 (source,),
             ).fetchone()
         return SourceInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) if r else None
@@ -297,7 +313,9 @@ class KnowledgeStore:
             if old is not None and old.sha256 == sha256 and set(old.chunk_ids) == set(ids):
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
 
-            present = set(col.get(ids=ids, include=[])["ids"])
+            present: set[str] = set()
+            for start in range(0, len(ids), 5000):
+                present.update(col.get(ids=ids[start : start + 5000], include=[])["ids"])
             todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
             marker.write_text(source, encoding="utf-8")
             done = 0
@@ -331,9 +349,7 @@ class KnowledgeStore:
             marker.unlink(missing_ok=True)
             if raw_file is not None:
                 self._keep_copy(source, raw_file)
-            return UpsertResult(
-                source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale)
-            )
+            return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale))
 
     def _keep_copy(self, source: str, raw_file: Path) -> None:
         self.files_dir.mkdir(parents=True, exist_ok=True)
@@ -350,11 +366,14 @@ class KnowledgeStore:
             old = self.get_source(source)
             if old is None:
                 return 0
+            col = self.collection()
+            marker = self.dir / "ingest.inprogress"
+            marker.write_text(source, encoding="utf-8")  # a crash below leaves orphans the next write sweeps
             with self._db() as con:
                 con.execute("DELETE FROM sources WHERE source=?", (source,))
             self._changed()
-            col = self.collection()
             for start in range(0, len(old.chunk_ids), 5000):
                 col.delete(ids=old.chunk_ids[start : start + 5000])
+            marker.unlink(missing_ok=True)
             (self.files_dir / source).unlink(missing_ok=True)
             return old.chunks

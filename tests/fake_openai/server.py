@@ -71,9 +71,7 @@ MODEL_SNAPSHOTS: dict[str, str] = {
     "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
 }
 
-FILE_PURPOSES = frozenset(
-    {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
-)
+FILE_PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
 TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 
@@ -124,9 +122,7 @@ def embed_text(text: str, dim: int = 64) -> list[float]:
         vec[index] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(v * v for v in vec))
     if norm == 0.0:  # signs cancelled out in one bucket; fall back to the whole text
-        digest = hashlib.blake2b(
-            ("\x01" + text).encode("utf-8"), digest_size=8
-        ).digest()
+        digest = hashlib.blake2b(("\x01" + text).encode("utf-8"), digest_size=8).digest()
         vec[int.from_bytes(digest[:4], "little") % dim] = 1.0
         return vec
     return [v / norm for v in vec]
@@ -260,9 +256,7 @@ class FakeState:
     files: dict[str, FakeFile] = field(default_factory=dict)
     jobs: dict[str, _JobRecord] = field(default_factory=dict)
 
-    _ids: itertools.count = field(
-        default_factory=lambda: itertools.count(1), repr=False
-    )
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def bodies(self, path_suffix: str) -> list[Any]:
         """Recorded bodies of requests whose path ends with ``path_suffix``."""
@@ -379,8 +373,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise FakeAPIError(
             400,
-            "We could not parse the JSON body of your request. The OpenAI API expects "
-            "a JSON payload.",
+            "We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.",
         )
     _state(request).requests.append((request.url.path, body))
     return body
@@ -419,9 +412,7 @@ def _check_model(state: FakeState, model: Any) -> str:
     return model
 
 
-def _paginate(
-    items: list[dict[str, Any]], after: str | None, limit: int
-) -> dict[str, Any]:
+def _paginate(items: list[dict[str, Any]], after: str | None, limit: int) -> dict[str, Any]:
     """OpenAI cursor page: items after the id ``after``, at most ``limit``."""
     if after:
         ids = [item["id"] for item in items]
@@ -466,13 +457,9 @@ def create_app(state: FakeState) -> FastAPI:
         return exc.response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(
-        request: Request, exc: StarletteHTTPException
-    ) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = (
-            f"Invalid URL ({request.method} {request.url.path})"
-            if exc.status_code in (404, 405)
-            else str(exc.detail)
+            f"Invalid URL ({request.method} {request.url.path})" if exc.status_code in (404, 405) else str(exc.detail)
         )
         return FakeAPIError(exc.status_code, message).response()
 
@@ -483,9 +470,7 @@ def create_app(state: FakeState) -> FastAPI:
         return FakeAPIError(500, message, type="server_error").response()
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(
-        _: Request, exc: RequestValidationError
-    ) -> JSONResponse:
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return FakeAPIError(400, f"Invalid request: {exc.errors()}").response()
 
     _add_chat_routes(app)
@@ -501,9 +486,7 @@ def create_app(state: FakeState) -> FastAPI:
 # --------------------------------------------------------------------------- #
 
 
-def _normalise_reply(
-    state: FakeState, reply: ChatReply
-) -> tuple[str | None, list[dict]]:
+def _normalise_reply(state: FakeState, reply: ChatReply) -> tuple[str | None, list[dict]]:
     """Split a responder reply into (content, OpenAI-shaped tool_calls)."""
     if isinstance(reply, str):
         return reply, []
@@ -547,17 +530,11 @@ def _add_chat_routes(app: FastAPI) -> None:
         model = _check_model(state, body.get("model"))
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise FakeAPIError(
-                400, "'messages' must be a non-empty array", param="messages"
-            )
-        if state.delay_seconds > 0 and not await _interruptible_sleep(
-            request, state.delay_seconds
-        ):
+            raise FakeAPIError(400, "'messages' must be a non-empty array", param="messages")
+        if state.delay_seconds > 0 and not await _interruptible_sleep(request, state.delay_seconds):
             return Response(status_code=499)
 
-        content, tool_calls = _normalise_reply(
-            state, state.chat_responder(messages, model)
-        )
+        content, tool_calls = _normalise_reply(state, state.chat_responder(messages, model))
         finish_reason = "tool_calls" if tool_calls else "stop"
         prompt_tokens = sum(_count_tokens(message_text(m)) + 3 for m in messages)
         completion_tokens = _count_tokens(content or "") + sum(
@@ -574,9 +551,7 @@ def _add_chat_routes(app: FastAPI) -> None:
         }
 
         if body.get("stream"):
-            include_usage = bool(
-                (body.get("stream_options") or {}).get("include_usage")
-            )
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             stream = _chat_stream(
                 request,
                 base,
@@ -641,9 +616,7 @@ async def _chat_stream(
         obj = {
             **base,
             "object": "chat.completion.chunk",
-            "choices": [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-            ],
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
         if usage is not None:
             obj["usage"] = None
@@ -670,9 +643,7 @@ async def _chat_stream(
         }
         yield chunk({"tool_calls": [head]})
         arguments = call["function"]["arguments"]
-        yield chunk(
-            {"tool_calls": [{"index": index, "function": {"arguments": arguments}}]}
-        )
+        yield chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
     yield chunk({}, finish_reason)
     if usage is not None:
         final = {
@@ -694,8 +665,7 @@ def _embedding_inputs(raw: Any) -> list[str]:
     """Accept str, list[str], list[int] or list[list[int]] like the real API."""
     invalid = FakeAPIError(
         400,
-        "'$.input' is invalid. Please check the API reference: "
-        "https://platform.openai.com/docs/api-reference.",
+        "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
         param="input",
     )
 
@@ -734,18 +704,12 @@ def _add_embedding_routes(app: FastAPI) -> None:
         texts = _embedding_inputs(body.get("input"))
         dim = body.get("dimensions") or state.embedding_dim
         if not isinstance(dim, int) or dim < 1:
-            raise FakeAPIError(
-                400, "dimensions must be a positive integer", param="dimensions"
-            )
+            raise FakeAPIError(400, "dimensions must be a positive integer", param="dimensions")
         as_base64 = body.get("encoding_format") == "base64"
         data = []
         for index, text in enumerate(texts):
             vector = embed_text(text, dim)
-            encoded: Any = (
-                base64.b64encode(struct.pack(f"<{dim}f", *vector)).decode("ascii")
-                if as_base64
-                else vector
-            )
+            encoded: Any = base64.b64encode(struct.pack(f"<{dim}f", *vector)).decode("ascii") if as_base64 else vector
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         tokens = sum(_count_tokens(t) for t in texts)
         return JSONResponse(
@@ -859,13 +823,9 @@ def _add_file_routes(app: FastAPI) -> None:
             filename = getattr(upload, "filename", None)
             _record(request, {"purpose": purpose, "filename": filename})
             if upload is None or isinstance(upload, str):
-                raise FakeAPIError(
-                    400, "Missing required parameter: 'file'.", param="file"
-                )
+                raise FakeAPIError(400, "Missing required parameter: 'file'.", param="file")
             if not isinstance(purpose, str) or purpose not in FILE_PURPOSES:
-                raise FakeAPIError(
-                    400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose"
-                )
+                raise FakeAPIError(400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
             content = await upload.read()
         if purpose == "fine-tune":
             _validate_fine_tune_jsonl(content)
@@ -1051,20 +1011,14 @@ def _add_fine_tuning_routes(app: FastAPI) -> None:
         body = await _json_body(request)
         model = body.get("model")
         if not isinstance(model, str) or not model:
-            raise FakeAPIError(
-                400, "Missing required parameter: 'model'.", param="model"
-            )
-        training = _check_training_file(
-            state, body.get("training_file"), "training_file"
-        )
+            raise FakeAPIError(400, "Missing required parameter: 'model'.", param="model")
+        training = _check_training_file(state, body.get("training_file"), "training_file")
         validation_file = body.get("validation_file")
         if validation_file is not None:
             _check_training_file(state, validation_file, "validation_file")
         suffix = body.get("suffix")
         if suffix is not None and (not isinstance(suffix, str) or len(suffix) > 64):
-            raise FakeAPIError(
-                400, "suffix must be a string of at most 64 characters", param="suffix"
-            )
+            raise FakeAPIError(400, "suffix must be a string of at most 64 characters", param="suffix")
 
         hp, method_type = _hyperparameters(body)
         job_id = state.next_id("ftjob-")
@@ -1131,8 +1085,7 @@ def _add_fine_tuning_routes(app: FastAPI) -> None:
         if job.public["status"] in TERMINAL_JOB_STATUSES:
             raise FakeAPIError(
                 400,
-                f"Job {job_id} has already {job.public['status']}; "
-                "it cannot be cancelled.",
+                f"Job {job_id} has already {job.public['status']}; it cannot be cancelled.",
                 param="fine_tuning_job_id",
             )
         job.public.update(status="cancelled", finished_at=int(time.time()))
@@ -1230,22 +1183,18 @@ class FakeOpenAIServer:
         def run() -> None:
             try:
                 self._server.run(sockets=[sock])  # type: ignore[union-attr]
-            except BaseException as exc:  # noqa: BLE001 - surfaced by start()
+            except BaseException as exc:  # surfaced by start()
                 self._error = exc
             finally:
                 sock.close()
 
-        self._thread = threading.Thread(
-            target=run, name=f"fake-openai:{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=run, name=f"fake-openai:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._startup_timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(
-                    f"fake OpenAI server failed to start: {self._error!r}"
-                )
+                raise RuntimeError(f"fake OpenAI server failed to start: {self._error!r}")
             time.sleep(0.005)
         return self
 

@@ -89,9 +89,7 @@ def test_chat_non_streaming(fake: FakeOpenAIServer) -> None:
 
 def test_chat_custom_responder(fake: FakeOpenAIServer) -> None:
     fake.state.chat_responder = lambda messages, model: f"{model}:{len(messages)}"
-    resp = make_client(fake).chat.completions.create(
-        model=CHAT_MODEL, messages=[{"role": "user", "content": "x"}]
-    )
+    resp = make_client(fake).chat.completions.create(model=CHAT_MODEL, messages=[{"role": "user", "content": "x"}])
     assert resp.choices[0].message.content == f"{CHAT_MODEL}:1"
 
 
@@ -123,9 +121,7 @@ def test_chat_streaming_without_usage(fake: FakeOpenAIServer) -> None:
 
 
 def test_langchain_chat_invoke_and_stream(fake: FakeOpenAIServer) -> None:
-    llm = ChatOpenAI(
-        model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0
-    )
+    llm = ChatOpenAI(model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0)
     msgs = [SystemMessage("You are support."), HumanMessage("Can I cancel?")]
     result = llm.invoke(msgs)
     assert isinstance(result, AIMessage)
@@ -136,9 +132,7 @@ def test_langchain_chat_invoke_and_stream(fake: FakeOpenAIServer) -> None:
 
 
 def test_langchain_async_invoke(fake: FakeOpenAIServer) -> None:
-    llm = ChatOpenAI(
-        model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0
-    )
+    llm = ChatOpenAI(model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0)
     result = asyncio.run(llm.ainvoke("async hello"))
     assert result.content == 'Fake reply to: "async hello"'
 
@@ -150,26 +144,18 @@ def test_langchain_tool_calls(fake: FakeOpenAIServer) -> None:
         return "shipped"
 
     def responder(messages: list[dict], model: str) -> dict:
-        return {
-            "tool_calls": [{"name": "order_status", "arguments": {"order_id": "HP-1"}}]
-        }
+        return {"tool_calls": [{"name": "order_status", "arguments": {"order_id": "HP-1"}}]}
 
     fake.state.chat_responder = responder
-    llm = ChatOpenAI(
-        model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0
-    ).bind_tools([order_status])
+    llm = ChatOpenAI(model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=0).bind_tools([order_status])
     msg = llm.invoke("Where is HP-1?")
     assert msg.tool_calls[0]["name"] == "order_status"
     assert msg.tool_calls[0]["args"] == {"order_id": "HP-1"}
     streamed = None
     for chunk in llm.stream("Where is HP-1?"):
         streamed = chunk if streamed is None else streamed + chunk
-    assert streamed is not None and streamed.tool_calls[0]["args"] == {
-        "order_id": "HP-1"
-    }
-    assert fake.state.bodies("/chat/completions")[0]["tools"][0]["function"][
-        "name"
-    ] == ("order_status")
+    assert streamed is not None and streamed.tool_calls[0]["args"] == {"order_id": "HP-1"}
+    assert fake.state.bodies("/chat/completions")[0]["tools"][0]["function"]["name"] == ("order_status")
 
 
 # --------------------------------------------------------------------- embeddings
@@ -178,20 +164,14 @@ def test_langchain_tool_calls(fake: FakeOpenAIServer) -> None:
 def test_embeddings_shapes_and_determinism(fake: FakeOpenAIServer) -> None:
     client = make_client(fake)
     texts = ["Return policy for opened electronics", "Gift card balance"]
-    first = client.embeddings.create(
-        model=EMBED_MODEL, input=texts
-    )  # base64 by default
-    again = client.embeddings.create(
-        model=EMBED_MODEL, input=texts, encoding_format="float"
-    )
+    first = client.embeddings.create(model=EMBED_MODEL, input=texts)  # base64 by default
+    again = client.embeddings.create(model=EMBED_MODEL, input=texts, encoding_format="float")
     assert first.model == EMBED_MODEL
     assert [d.index for d in first.data] == [0, 1]
     assert first.usage.prompt_tokens > 0
     for a, b in zip(first.data, again.data, strict=True):
         assert len(a.embedding) == 64
-        assert math.isclose(
-            math.sqrt(sum(v * v for v in a.embedding)), 1.0, rel_tol=1e-5
-        )
+        assert math.isclose(math.sqrt(sum(v * v for v in a.embedding)), 1.0, rel_tol=1e-5)
         assert a.embedding == pytest.approx(b.embedding, abs=1e-6)
     assert again.data[0].embedding == pytest.approx(embed_text(texts[0], 64))
 
@@ -200,10 +180,7 @@ def test_embeddings_shapes_and_determinism(fake: FakeOpenAIServer) -> None:
     tokens = client.embeddings.create(model=EMBED_MODEL, input=[[1, 2, 3], [4, 5]])
     assert len(tokens.data) == 2
     fake.state.embedding_dim = 32
-    assert (
-        len(client.embeddings.create(model=EMBED_MODEL, input="x").data[0].embedding)
-        == 32
-    )
+    assert len(client.embeddings.create(model=EMBED_MODEL, input="x").data[0].embedding) == 32
     assert fake.state.bodies("/embeddings")[0]["input"] == texts
 
 
@@ -260,9 +237,7 @@ def test_auth_required_and_error_shape(fake: FakeOpenAIServer) -> None:
 def test_strict_models(fake: FakeOpenAIServer) -> None:
     fake.state.strict_models = True
     with pytest.raises(openai.NotFoundError):
-        make_client(fake).chat.completions.create(
-            model="gpt-unknown", messages=[{"role": "user", "content": "x"}]
-        )
+        make_client(fake).chat.completions.create(model="gpt-unknown", messages=[{"role": "user", "content": "x"}])
 
 
 # ------------------------------------------------------------ files / fine-tuning
@@ -312,9 +287,7 @@ def test_files_and_fine_tune_success(fake: FakeOpenAIServer) -> None:
     assert "successfully completed" in events[0].message  # newest first
     assert [j.id for j in client.fine_tuning.jobs.list()] == [job.id]
     assert done.fine_tuned_model in [m.id for m in client.models.list()]
-    reply = client.chat.completions.create(
-        model=done.fine_tuned_model, messages=[{"role": "user", "content": "hi"}]
-    )
+    reply = client.chat.completions.create(model=done.fine_tuned_model, messages=[{"role": "user", "content": "hi"}])
     assert reply.model == done.fine_tuned_model
 
     assert client.files.delete(uploaded.id).deleted is True
@@ -330,9 +303,7 @@ def test_fine_tune_failure(fake: FakeOpenAIServer) -> None:
         "param": None,
     }
     client = make_client(fake)
-    file_id = client.files.create(
-        file=("t.jsonl", training_jsonl()), purpose="fine-tune"
-    ).id
+    file_id = client.files.create(file=("t.jsonl", training_jsonl()), purpose="fine-tune").id
     job = client.fine_tuning.jobs.create(training_file=file_id, model=CHAT_MODEL)
     assert poll_until_done(client, job.id) == ["queued", "running", "failed"]
     failed = client.fine_tuning.jobs.retrieve(job.id)
@@ -347,9 +318,7 @@ def test_fine_tune_failure(fake: FakeOpenAIServer) -> None:
 def test_fine_tune_bad_inputs(fake: FakeOpenAIServer) -> None:
     client = make_client(fake)
     with pytest.raises(openai.BadRequestError) as exc:
-        client.files.create(
-            file=("bad.jsonl", b'{"messages": []}\nnot json'), purpose="fine-tune"
-        )
+        client.files.create(file=("bad.jsonl", b'{"messages": []}\nnot json'), purpose="fine-tune")
     assert exc.value.code == "invalid_file_format"
     with pytest.raises(openai.BadRequestError) as exc:
         client.files.create(file=("bad.jsonl", b'{"prompt": "x"}'), purpose="fine-tune")
@@ -365,13 +334,8 @@ def test_fine_tune_bad_inputs(fake: FakeOpenAIServer) -> None:
 
 def test_fine_tune_cancel_and_pagination(fake: FakeOpenAIServer) -> None:
     client = make_client(fake)
-    file_id = client.files.create(
-        file=("t.jsonl", training_jsonl()), purpose="fine-tune"
-    ).id
-    jobs = [
-        client.fine_tuning.jobs.create(training_file=file_id, model=CHAT_MODEL)
-        for _ in range(3)
-    ]
+    file_id = client.files.create(file=("t.jsonl", training_jsonl()), purpose="fine-tune").id
+    jobs = [client.fine_tuning.jobs.create(training_file=file_id, model=CHAT_MODEL) for _ in range(3)]
     page = client.fine_tuning.jobs.list(limit=2)
     assert [j.id for j in page.data] == [jobs[2].id, jobs[1].id] and page.has_more
     rest = client.fine_tuning.jobs.list(limit=2, after=jobs[1].id)
@@ -409,9 +373,7 @@ def test_rate_limit_without_retries(fake: FakeOpenAIServer) -> None:
 
 def test_langchain_retries(fake: FakeOpenAIServer) -> None:
     fake.state.fail_next = [503]
-    llm = ChatOpenAI(
-        model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=1
-    )
+    llm = ChatOpenAI(model=CHAT_MODEL, base_url=fake.base_url, api_key="test", max_retries=1)
     assert llm.invoke("hi").content == 'Fake reply to: "hi"'
     fake.state.fail_next = [500]
     emb = OpenAIEmbeddings(

@@ -1,0 +1,336 @@
+"""KnowledgeStore / KnowledgeBase writes: idempotent ingest, atomic replace, delete, model guard, crash
+safety and re-indexing."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from pathlib import Path
+
+import pytest
+from helpers import write_faq
+
+from core.embeddings import HashingEmbeddings
+from core.knowledge import KnowledgeBase
+from core.settings import Settings
+from loaders import load_file
+from vectorstore.store import KnowledgeStore, StoreError
+
+
+class CountingEmbeddings(HashingEmbeddings):
+    """The fake embedder, recording what it embeds; optionally dies on the n-th embed_documents call."""
+
+    def __init__(self, fail_on_call: int | None = None) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise RuntimeError("embedding backend died")
+        self.texts.extend(texts)
+        return super().embed_documents(texts)
+
+
+def chroma_ids(kb: KnowledgeBase) -> set[str]:
+    return set(kb.store.collection().get(include=[])["ids"])
+
+
+def manifest_ids(kb: KnowledgeBase) -> set[str]:
+    ids: set[str] = set()
+    for info in kb.store.list_sources(with_ids=True):
+        ids.update(info.chunk_ids)
+    return ids
+
+
+def assert_consistent(kb: KnowledgeBase) -> None:
+    """Chroma holds exactly the chunks the manifest lists, and stats agree."""
+    ids = chroma_ids(kb)
+    assert ids == manifest_ids(kb)
+    assert len(ids) == kb.stats()["chunks"]
+
+
+def edited(entries: list[dict]) -> list[dict]:
+    """Version 2: one answer edited, the last entry removed."""
+    new = copy.deepcopy(entries[:-1])
+    new[1]["answer"] = "You now have 60 days."
+    return new
+
+
+# -- ingest / replace -----------------------------------------------------------------------------------
+
+
+def test_ingest_same_file_twice_is_unchanged(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict]) -> None:
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    first = kb.ingest_file(path)
+    assert (first.status, first.documents, first.chunks, first.embedded, first.removed) == ("added", 6, 6, 6, 0)
+    stats, sources, ids = kb.stats(), kb.list_sources(), chroma_ids(kb)
+
+    second = kb.ingest_file(path)
+    assert (second.status, second.documents, second.chunks, second.embedded, second.removed) == (
+        "unchanged",
+        6,
+        6,
+        0,
+        0,
+    )
+    assert kb.stats() == stats == {"documents": 1, "chunks": 6}
+    assert kb.list_sources() == sources
+    assert chroma_ids(kb) == ids
+    assert_consistent(kb)
+
+
+def test_changed_file_replaces_old_chunks_and_embeds_only_the_edit(
+    settings: Settings, tmp_path: Path, faq_entries: list[dict]
+) -> None:
+    embedder = CountingEmbeddings()
+    kb = KnowledgeBase(settings, embeddings=embedder)
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    kb.ingest_file(path)
+    old_ids = chroma_ids(kb)
+    embedder.texts.clear()
+
+    write_faq(path, edited(faq_entries))
+    result = kb.ingest_file(path)
+
+    assert (result.status, result.documents, result.chunks) == ("replaced", 5, 5)
+    assert result.embedded == 1
+    assert embedder.texts == ["How long do I have to return an item?"]  # FAQ entries embed their question
+    assert result.removed == 2  # the edited entry's old chunk and the removed entry
+    assert kb.stats() == {"documents": 1, "chunks": 5}
+    assert_consistent(kb)
+    assert len(chroma_ids(kb) & old_ids) == 4  # untouched entries kept their ids and vectors
+
+    texts = [c.text for c in kb.store.get_chunks()]
+    assert not any("You have 30 days." in t for t in texts)
+    assert any("You now have 60 days." in t for t in texts)
+    hits = kb.search("Can I pick up my order in a store?", 10)
+    assert hits and all(h.metadata.get("faq_id") != "pickup" for h in hits)
+    assert all("Not yet, we ship only." not in h.text for h in hits)
+    assert kb.search("How long do I have to return an item?", 1)[0].metadata["answer"] == "You now have 60 days."
+
+
+def test_added_entry_is_the_only_one_embedded(settings: Settings, tmp_path: Path, faq_entries: list[dict]) -> None:
+    embedder = CountingEmbeddings()
+    kb = KnowledgeBase(settings, embeddings=embedder)
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    kb.ingest_file(path)
+    embedder.texts.clear()
+    write_faq(path, [*faq_entries, {"question": "Do you sell gift wrap?", "answer": "Yes, $4.99."}])
+    result = kb.ingest_file(path)
+    assert (result.status, result.embedded, result.removed, result.chunks) == ("replaced", 1, 0, 7)
+    assert embedder.texts == ["Do you sell gift wrap?"]
+
+
+def test_delete_source(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy) -> None:
+    faq = write_faq(tmp_path / "faq.json", faq_entries)
+    guide = demo_copy("policies/shipping_guide.txt")
+    kb.ingest_paths([faq, guide])
+    guide_chunks = kb.store.get_source("shipping_guide.txt").chunks
+    assert (kb.store.files_dir / "faq.json").exists()
+
+    assert kb.delete("faq.json") == 6
+    assert [s.source for s in kb.list_sources()] == ["shipping_guide.txt"]
+    assert kb.stats() == {"documents": 1, "chunks": guide_chunks}
+    assert_consistent(kb)
+    assert not (kb.store.files_dir / "faq.json").exists()
+    assert all(h.source == "shipping_guide.txt" for h in kb.search("Do you offer free shipping?", 5))
+    assert kb.delete("faq.json") == 0
+    assert kb.delete("never-ingested.csv") == 0
+
+
+def test_list_sources_and_stats(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy) -> None:
+    assert kb.stats() == {"documents": 0, "chunks": 0}
+    assert kb.list_sources() == []
+    faq = write_faq(tmp_path / "faq.json", faq_entries)
+    md = demo_copy("policies/terms_and_policies.md")
+    kb.ingest_paths([faq, md])
+    md_chunks = len(load_file(md))
+    infos = {s.source: s for s in kb.list_sources()}
+    assert set(infos) == {"faq.json", "terms_and_policies.md"}
+    assert (infos["faq.json"].doc_type, infos["faq.json"].documents, infos["faq.json"].chunks) == ("faq", 6, 6)
+    md_info = infos["terms_and_policies.md"]
+    assert (md_info.doc_type, md_info.documents, md_info.chunks) == ("document", 1, md_chunks)
+    assert md_chunks > 10
+    assert kb.stats() == {"documents": 2, "chunks": 6 + md_chunks}
+    assert_consistent(kb)
+
+
+def test_embedding_model_mismatch_is_refused(
+    kb: KnowledgeBase, settings: Settings, tmp_path: Path, faq_entries: list[dict]
+) -> None:
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    kb.ingest_file(path)
+    other = KnowledgeBase(settings, embeddings=HashingEmbeddings(dim=64))
+    message = (
+        r"built with embedding model 'fake-hashing-256' but the app is configured with 'fake-hashing-64'; "
+        r"run `python cli\.py reindex`"
+    )
+    with pytest.raises(StoreError, match=message):
+        other.search("Do you offer free shipping?")
+    write_faq(path, edited(faq_entries))
+    with pytest.raises(StoreError, match=message):
+        other.ingest_file(path)
+    assert kb.stats() == {"documents": 1, "chunks": 6}
+    assert kb.search("How long do I have to return an item?", 1)[0].metadata["answer"] == "You have 30 days."
+
+
+# -- crash safety ---------------------------------------------------------------------------------------
+
+
+class _SwitchFails:
+    """A manifest connection whose switch (the INSERT into sources) fails like a dying disk."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+
+    def __enter__(self):
+        self.con.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.con.__exit__(*exc)
+
+    def execute(self, sql: str, *args):
+        if sql.startswith("INSERT OR REPLACE INTO sources"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.con.execute(sql, *args)
+
+
+@pytest.mark.parametrize("crash", ["embedding-fails-on-2nd-batch", "manifest-switch-fails"])
+def test_crash_mid_ingest_keeps_old_version_and_orphans_are_swept(
+    crash: str, kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    kb.ingest_file(path)
+    before_sources = kb.list_sources()
+    v2 = copy.deepcopy(faq_entries)
+    for entry in v2[:4]:
+        entry["answer"] += " (v2)"
+    write_faq(path, v2)
+    docs = load_file(path)
+
+    # A second writer (another process, in effect) crashes half-way through ingesting v2.
+    if crash == "embedding-fails-on-2nd-batch":
+        writer = KnowledgeStore(kb.store_dir, CountingEmbeddings(fail_on_call=2))
+        error = RuntimeError
+    else:
+        writer = KnowledgeStore(kb.store_dir, HashingEmbeddings())
+        real_db = writer._db
+        monkeypatch.setattr(writer, "_db", lambda: _SwitchFails(real_db()))
+        error = sqlite3.OperationalError
+    with pytest.raises(error):
+        writer.upsert_source("faq.json", docs, sha256="v2", batch_size=2)
+
+    orphans = chroma_ids(kb) - manifest_ids(kb)
+    assert len(orphans) == (2 if crash == "embedding-fails-on-2nd-batch" else 4)
+    # Readers (this one and a fresh one) see only the old version, complete.
+    fresh = KnowledgeBase(kb.settings, embeddings=HashingEmbeddings())
+    for reader in (kb, fresh):
+        assert reader.list_sources() == before_sources
+        assert reader.stats() == {"documents": 1, "chunks": 6}
+        for entry in faq_entries:
+            top = reader.search(entry["question"], 1)[0]
+            assert top.metadata["answer"] == entry["answer"]
+        hits = reader.search("free shipping return gift cards price warranty pickup", 20)
+        assert {h.id for h in hits} <= manifest_ids(kb)
+        assert not any("(v2)" in h.text for h in hits)
+
+    # The next successful ingest sweeps the orphans.
+    if crash == "embedding-fails-on-2nd-batch":
+        other = write_faq(tmp_path / "other.json", [{"question": "Do you sell gift wrap?", "answer": "Yes."}])
+        assert kb.ingest_file(other).status == "added"
+        assert kb.stats() == {"documents": 2, "chunks": 7}
+    else:
+        assert kb.ingest_file(path).status == "replaced"
+        assert kb.search(faq_entries[0]["question"], 1)[0].metadata["answer"].endswith("(v2)")
+    assert not (kb.store_dir / "ingest.inprogress").exists()
+    assert_consistent(kb)
+
+
+# -- reindex --------------------------------------------------------------------------------------------
+
+
+def _two_sources(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy) -> list[Path]:
+    paths = [write_faq(tmp_path / "faq.json", faq_entries), demo_copy("policies/shipping_guide.txt")]
+    assert kb.ingest_paths(paths).ok
+    return paths
+
+
+def test_reindex_rebuilds_from_kept_copies_with_a_new_model(
+    kb: KnowledgeBase, settings: Settings, tmp_path: Path, faq_entries: list[dict], demo_copy
+) -> None:
+    paths = _two_sources(kb, tmp_path, faq_entries, demo_copy)
+    before = {(s.source, s.sha256, s.chunks, s.documents) for s in kb.list_sources()}
+    top_before = [h.id for h in kb.search("How long do I have to return an item?", 1)]
+    for p in paths:  # the originals are gone: only the store's kept copies remain
+        p.unlink()
+
+    new_model = KnowledgeBase(settings, embeddings=HashingEmbeddings(dim=64))
+    with pytest.raises(StoreError):
+        new_model.search("anything")
+    report = new_model.reindex()
+
+    assert report.ok and {r.source for r in report.done} == {"faq.json", "shipping_guide.txt"}
+    assert {(s.source, s.sha256, s.chunks, s.documents) for s in new_model.list_sources()} == before
+    col = new_model.store.collection()
+    assert col.metadata["embedding_id"] == "fake-hashing-64"
+    assert len(col.get(limit=1, include=["embeddings"])["embeddings"][0]) == 64
+    assert new_model.search("How long do I have to return an item?", 1)[0].id == top_before[0]
+    assert_consistent(new_model)
+    # The rebuilt store takes writes (Chroma must not keep serving the replaced directory).
+    extra = write_faq(tmp_path / "extra.json", [{"question": "Do you sell gift wrap?", "answer": "Yes."}])
+    assert new_model.ingest_file(extra).status == "added"
+    assert new_model.search("Do you sell gift wrap?", 1)[0].source == "extra.json"
+    assert_consistent(new_model)
+    siblings = sorted(p.name for p in kb.store_dir.parent.iterdir() if p.name.startswith(kb.store_dir.name))
+    assert siblings == [kb.store_dir.name]
+
+
+def test_reindex_in_place_keeps_the_store_usable(
+    kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy
+) -> None:
+    _two_sources(kb, tmp_path, faq_entries, demo_copy)
+    stats = kb.stats()
+    ids = chroma_ids(kb)
+    report = kb.reindex()
+    assert report.ok and kb.stats() == stats
+    assert chroma_ids(kb) == ids
+    write_faq(tmp_path / "faq.json", edited(faq_entries))
+    assert kb.ingest_file(tmp_path / "faq.json").status == "replaced"
+    assert_consistent(kb)
+    # Another KnowledgeBase on the same directory sees the same live version.
+    reader = KnowledgeBase(kb.settings, embeddings=HashingEmbeddings())
+    assert reader.stats() == kb.stats()
+    assert reader.search("How long do I have to return an item?", 1)[0].metadata["answer"] == "You now have 60 days."
+
+
+def test_reindex_keeps_the_old_store_when_a_kept_file_no_longer_loads(
+    kb: KnowledgeBase, settings: Settings, tmp_path: Path, faq_entries: list[dict], demo_copy
+) -> None:
+    _two_sources(kb, tmp_path, faq_entries, demo_copy)
+    sources, ids = kb.list_sources(), chroma_ids(kb)
+    kept = sorted(p.name for p in kb.store.files_dir.iterdir())
+    # The limit is now below the size of the kept shipping guide, and the model changed too.
+    strict = KnowledgeBase(settings.model_copy(update={"max_file_bytes": 2000}), embeddings=HashingEmbeddings(64))
+
+    report = strict.reindex()
+
+    assert [name for name, _ in report.failed] == ["shipping_guide.txt"]
+    assert report.failed[0][1].startswith("file is too large")
+    assert kb.list_sources() == sources
+    assert chroma_ids(kb) == ids
+    assert sorted(p.name for p in kb.store.files_dir.iterdir()) == kept
+    assert kb.search("Do you offer free shipping?", 1)[0].metadata["faq_id"] == "free-shipping"
+    siblings = sorted(p.name for p in kb.store_dir.parent.iterdir() if p.name.startswith(kb.store_dir.name))
+    assert siblings == [kb.store_dir.name]
+
+
+def test_reindex_of_an_empty_store(kb: KnowledgeBase) -> None:
+    report = kb.reindex()
+    assert report.ok and report.done == []
+    assert kb.store_dir.is_dir()
+    assert kb.stats() == {"documents": 0, "chunks": 0}
+    assert kb.search("anything") == []
