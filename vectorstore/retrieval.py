@@ -84,7 +84,16 @@ class Searcher:
         if not queries:
             return []
         vectors = embed_queries(self.store.embeddings, queries)
-        return [self._search_vector(q, v, k) for q, v in zip(queries, vectors, strict=True)]
+        scale = getattr(self.store.embeddings, "score_scale", None)
+        results = []
+        for q, v in zip(queries, vectors, strict=True):
+            hits = self._search_vector(q, v, k)
+            if scale is not None:  # blended embeddings: report the weighted mean of the models' cosines
+                factor = scale(q)
+                for hit in hits:
+                    hit.score *= factor
+            results.append(hits)
+        return results
 
     def _search_vector(self, query: str, vector: Sequence[float], k: int) -> list[Hit]:
         if self._bm25 is None:
@@ -101,6 +110,7 @@ class Searcher:
         missing = [cid for cid in best if cid not in by_id]
         if missing:  # BM25-only hits: fetch them and give them their real cosine score
             q = np.asarray(vector, dtype=np.float32)
+            q /= max(float(np.linalg.norm(q)), 1e-12)
             for hit in self.store.get_chunks(missing):
                 hit.score = float(np.dot(q, self._vector_of(hit)))
                 by_id[hit.id] = hit

@@ -127,8 +127,15 @@ def chunk_id(doc: Document, index: int) -> str:
 class KnowledgeStore:
     """Chroma collection + manifest under one directory. Thread-safe within one process."""
 
-    def __init__(self, store_dir: str | Path, embeddings: Embeddings, collection: str = "knowledge") -> None:
+    def __init__(
+        self,
+        store_dir: str | Path,
+        embeddings: Embeddings,
+        collection: str = "knowledge",
+        chroma_url: str | None = None,
+    ) -> None:
         self.dir = Path(store_dir)
+        self.chroma_url = chroma_url
         self.embeddings = embeddings
         self.embedding_id = get_embedding_id(embeddings)
         self.collection_name = collection
@@ -174,10 +181,19 @@ class KnowledgeStore:
 
                 with self._db() as con:
                     self._check_model(con)
-                client = chromadb.PersistentClient(
-                    path=str(self.dir / "chroma"),
-                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-                )
+                chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+                if self.chroma_url:  # server mode (`chroma run`): several processes share one Chroma
+                    from urllib.parse import urlparse
+
+                    url = urlparse(self.chroma_url)
+                    client = chromadb.HttpClient(
+                        host=url.hostname or "127.0.0.1",
+                        port=url.port or 8000,
+                        ssl=url.scheme == "https",
+                        settings=chroma_settings,
+                    )
+                else:
+                    client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
                 self._collection = client.get_or_create_collection(
                     self.collection_name,
                     embedding_function=None,

@@ -1,0 +1,1 @@
+"""Streamlit pages (thin: all logic lives in core/)."""
