@@ -109,6 +109,8 @@ def _model_fingerprint(model_dir: Path) -> str:
     marker = model_dir / "model_id.txt"
     if marker.exists():
         return marker.read_text(encoding="utf-8").strip()
+    if model_dir.resolve() == wheel_minilm_dir().resolve():
+        return "all-MiniLM-L6-v2"
     weights = model_dir / "model.safetensors"
     if not weights.exists():
         return model_dir.name
