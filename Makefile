@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 eval: embedder
-	$(PY) -m eval.retrieval --split test --embedders minilm,e5,adapted
+	$(PY) -m eval.retrieval --split test --embedders minilm,e5,adapted,blend
 
 bench: embedder
 	$(PY) -m bench.ingest_search

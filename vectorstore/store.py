@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
@@ -269,7 +270,9 @@ class KnowledgeStore:
         n = min(total, k + 8)
         while True:
             res = col.query(
-                query_embeddings=[list(vector)], n_results=n, include=["documents", "metadatas", "distances"]
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                n_results=n,
+                include=["documents", "metadatas", "distances"],
             )
             hits = [
                 Hit(i, d or "", (m or {}).get("source", ""), 1.0 - float(dist), dict(m or {}))
