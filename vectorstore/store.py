@@ -230,27 +230,26 @@ class KnowledgeStore:
         return self._active
 
     # -- reading ------------------------------------------------------------------------------------
-    def list_sources(self, with_ids: bool = False) -> list[SourceInfo]:
-        """Every source in the store, newest first."""
+    def _select(self, where: str = "", args: tuple = (), with_ids: bool = True) -> list[SourceInfo]:
+        """Manifest rows as `SourceInfo`, newest first (chunk ids parsed only when asked for)."""
         if not self._manifest_path.exists():
             return []
         with self._db() as con:
             rows = con.execute(
                 "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources "
-                "ORDER BY updated_at DESC"
+                f"{where} ORDER BY updated_at DESC",
+                args,
             ).fetchall()
-        return [SourceInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if with_ids else []) for r in rows]
+        return [SourceInfo(*r[:6], json.loads(r[6]) if with_ids else []) for r in rows]
+
+    def list_sources(self, with_ids: bool = False) -> list[SourceInfo]:
+        """Every source in the store, newest first."""
+        return self._select(with_ids=with_ids)
 
     def get_source(self, source: str) -> SourceInfo | None:
         """One source with its chunk ids, or None."""
-        if not self._manifest_path.exists():
-            return None
-        with self._db() as con:
-            r = con.execute(
-                "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources WHERE source=?",
-                (source,),
-            ).fetchone()
-        return SourceInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) if r else None
+        found = self._select("WHERE source=?", (source,))
+        return found[0] if found else None
 
     def stats(self) -> dict[str, int]:
         """`documents` = source files, `chunks` = live vectors."""
