@@ -1,4 +1,4 @@
-"""Command line for the knowledge store: ingest, search, stats, list, delete, reindex.
+"""Command line for the knowledge store and the assistant: ingest, search, stats, list, delete, reindex, ask, chat.
 
 Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
 """
@@ -111,6 +111,65 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return status
 
 
+def _assistant(args: argparse.Namespace):
+    from core.assistant import Assistant
+
+    if args.provider not in (None, "extractive"):
+        print(f"error: provider '{args.provider}' is not available yet (only 'extractive')", file=sys.stderr)
+        return None
+    kb = _kb(args)
+    return Assistant(kb.settings, kb)
+
+
+def _print_answer(result, as_json: bool) -> None:
+    if as_json:
+        out = result.to_json()
+        out["sources"] = [{k: s[k] for k in ("text", "source", "metadata")} for s in out["sources"]]
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    print(result.answer)
+    for n, src in enumerate(result.sources, 1):
+        print(f"  [{n}] {src['source']} — {src['metadata'].get('title', '')}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if (args.question is None) == (args.batch is None):
+        print("error: give either a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    assistant = _assistant(args)
+    if assistant is None:
+        return 2
+    if args.batch is None:
+        _print_answer(assistant.ask(args.question), args.json)
+        return 0
+    try:
+        questions = Path(args.batch).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {args.batch}: cannot read batch file ({exc})", file=sys.stderr)
+        return 2
+    for n, question in enumerate(questions):
+        _print_answer(assistant.ask(question, session_id=f"batch-{n}"), args.json)  # independent conversations
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    if assistant is None:
+        return 2
+    print("Ask about products, orders, shipping, returns or payment. Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question:
+            return 0
+        result = assistant.ask(question, session_id="terminal")
+        print("assistant> ", end="")
+        _print_answer(result, False)
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     report = _kb(args).reindex(progress=_progress_printer())
     for r in report.done:
@@ -142,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("delete", cmd_delete, "delete documents by source file name")
     p.add_argument("sources", nargs="+")
     add("reindex", cmd_reindex, "rebuild the store from its kept files with the current embedding model")
+    p = add("ask", cmd_ask, "answer a customer question from the store's knowledge")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", type=Path, help="file with one question per line (each its own conversation)")
+    p.add_argument("--provider", default=None, help="answering provider (default: extractive, offline)")
+    p = add("chat", cmd_chat, "interactive conversation in the terminal")
+    p.add_argument("--provider", default=None)
     return parser
 
 

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     retrieval_mode: RetrievalMode = "dense"
     top_k: int = Field(4, ge=1, le=50)
 
+    # Answering (offline extractive provider).
+    decline_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.55, "es": 0.85},
+        description="Per-language minimum top score below which the assistant declines (calibrated, README).",
+    )
+    memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
+
     # Chunking of long documents (characters).
     chunk_size: int = Field(900, ge=200)
     chunk_overlap: int = Field(150, ge=0)

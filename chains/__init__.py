@@ -1,0 +1,1 @@
+"""Answering: conversation memory, follow-up rewriting, and the answerers (extractive offline; LLM later)."""

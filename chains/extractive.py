@@ -1,0 +1,90 @@
+"""The offline answerer: presents the store's own words, never generates free text.
+
+FAQ hit -> its answer; product hit -> a sentence built from the product's fields; policy chunk -> the
+passage. Below a per-language score threshold it declines with the store's contact route. The
+thresholds were chosen on dev halves of in-scope and out-of-scope questions (README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vectorstore.store import Hit
+
+DECLINE = {
+    "en": "I'm sorry, I couldn't find that in our store's information. Please contact our team at {email} "
+    "or {phone} ({hours}) and they'll be happy to help.",
+    "es": "Lo siento, no encontré esa información en los datos de la tienda. Escríbenos a {email} o llámanos al "
+    "{phone} ({hours}); con gusto te ayudamos.",
+}
+
+
+@dataclass
+class Contact:
+    """The store's contact route, from settings."""
+
+    email: str
+    phone: str
+    hours: str
+
+
+@dataclass
+class Extracted:
+    text: str
+    used: list[Hit]
+    declined: bool
+
+
+def describe_product(meta: dict, lang: str) -> str:
+    """One or two sentences with the facts customers ask about: price, availability, delivery."""
+    name, price, cur = meta.get("name", "This product"), float(meta.get("price", 0)), meta.get("currency", "USD")
+    stock, days = int(meta.get("stock", 0)), meta.get("delivery_days")
+    if lang == "es":
+        avail = f"Hay {stock} disponibles." if stock > 0 else "Por ahora está agotado."
+        deliv = f" Con envío estándar llega en unos {days} días hábiles." if days else ""
+        return f"{name} cuesta ${price:,.2f} {cur}. {avail}{deliv}"
+    avail = f"It's in stock ({stock} available)." if stock > 0 else "It's currently out of stock."
+    deliv = f" With standard shipping it arrives in about {days} business days." if days else ""
+    return f"The {name} costs ${price:,.2f} {cur}. {avail}{deliv}"
+
+
+def _passage(hit: Hit) -> str:
+    section = hit.metadata.get("section")
+    text = hit.text
+    if section and text.startswith(section):
+        text = text[len(section) :].lstrip()
+    return text.strip()
+
+
+class ExtractiveAnswerer:
+    """Answers from the best hit(s) or declines; `thresholds` maps language -> minimum top score."""
+
+    def __init__(self, contact: Contact, thresholds: dict[str, float], second_margin: float = 0.02) -> None:
+        self.contact = contact
+        self.thresholds = thresholds
+        self.second_margin = second_margin
+
+    def decline_text(self, lang: str) -> str:
+        return DECLINE.get(lang, DECLINE["en"]).format(**self.contact.__dict__)
+
+    def answer(self, hits: list[Hit], lang: str) -> Extracted:
+        threshold = self.thresholds.get(lang, self.thresholds.get("en", 0.5))
+        if not hits or hits[0].score < threshold:
+            return Extracted(self.decline_text(lang), [], True)
+        top = hits[0]
+        kind = top.metadata.get("type")
+        if kind == "product":
+            return Extracted(describe_product(top.metadata, lang) + " [1]", [top], False)
+        if kind == "faq":
+            used = [top]
+            second = hits[1] if len(hits) > 1 else None
+            if (
+                second is not None
+                and second.metadata.get("type") == "faq"
+                and second.metadata.get("doc_id") != top.metadata.get("doc_id")
+                and second.score >= max(threshold, top.score - self.second_margin)
+            ):
+                used.append(second)
+            parts = [f"{h.metadata.get('answer', h.text)} [{n}]" for n, h in enumerate(used, 1)]
+            return Extracted("\n\n".join(parts), used, False)
+        return Extracted(f"{_passage(top)} [1]", [top], False)
