@@ -2,7 +2,8 @@
 
 FAQ hit -> its answer; product hit -> a sentence built from the product's fields; policy chunk -> the
 passage. Below a per-language score threshold it declines with the store's contact route. The
-thresholds were chosen on dev halves of in-scope and out-of-scope questions (README).
+thresholds (blend embedder) come from top-1 score distributions: 300 English dev questions (5th percentile
+0.584), 80 Spanish queries (5th percentile 0.858) and 48 out-of-scope questions (README).
 """
 
 from __future__ import annotations
