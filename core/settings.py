@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     store_dir: Path = Field(ROOT / ".store", description="Persist directory of the knowledge store.")
     data_dir: Path = Field(ROOT / "data", description="Bundled demo data ingested by `make run`.")
     collection: str = "knowledge"
+    feedback_db: Path = Field(ROOT / ".data" / "feedback.sqlite3", description="Conversation log and ratings.")
     chroma_url: str | None = Field(
         None, description="Chroma server (`chroma run`) URL for several processes; default: embedded, one process."
     )

@@ -49,6 +49,7 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own store directory and the fake embedder unless it asks otherwise."""
     monkeypatch.setenv("ASSISTANT_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING_PROVIDER", "fake")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_OPENAI_API_KEY", "ASSISTANT_OPENAI_BASE_URL"):

@@ -1,0 +1,105 @@
+"""Customer chat: streamed answers with sources, per-session memory, thumbs feedback (thin over core)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import streamlit as st
+
+from core.assistant import MAX_QUESTION_CHARS, Assistant
+from core.feedback import FeedbackStore
+from core.settings import get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def assistant() -> Assistant:
+    """One assistant (models, store, memory keyed by session id) per server process."""
+    return Assistant(get_settings())
+
+
+@st.cache_resource(show_spinner=False)
+def feedback() -> FeedbackStore:
+    return FeedbackStore(get_settings().feedback_db)
+
+
+def stream_words(text: str) -> Iterator[str]:
+    """Stream the answer word by word (the extractive answer is ready at once; this keeps one UX for all)."""
+    for word in text.split(" "):
+        yield word + " "
+        time.sleep(0.01)
+
+
+def show_sources(sources: list[dict]) -> None:
+    if not sources:
+        return
+    with st.expander(f"Sources ({len(sources)})"):
+        for n, src in enumerate(sources, 1):
+            meta = src["metadata"]
+            st.markdown(f"**[{n}] {meta.get('title') or src['source']}**  \n`{src['source']}`")
+            if meta.get("type") == "product":
+                stock = f"{meta['stock']} in stock" if meta.get("stock", 0) > 0 else "out of stock"
+                st.caption(f"${meta['price']:,.2f} {meta.get('currency', 'USD')} · {stock}")
+            snippet = meta.get("answer") or src["text"]
+            st.caption(snippet[:300] + ("…" if len(snippet) > 300 else ""))
+
+
+def rate(interaction_id: int, key: str) -> None:
+    value = st.session_state.get(key)
+    feedback().rate(interaction_id, None if value is None else int(value))
+
+
+settings = get_settings()
+state = st.session_state
+state.setdefault("session_id", uuid.uuid4().hex)
+state.setdefault("messages", [])
+
+st.title(f"{settings.store_name} help")
+st.caption("Ask about products, orders, shipping, returns and payment.")
+if st.button("New conversation", icon="🔄"):
+    assistant().memory.clear(state.session_id)
+    state.session_id, state.messages = uuid.uuid4().hex, []
+
+with st.spinner("Loading the offline models (first time only, ~10 s)…"):
+    bot = assistant()
+    _ = bot.kb.embeddings
+
+for msg in state.messages:
+    with st.chat_message(msg["role"]):
+        st.markdown(msg["content"])
+        if msg["role"] == "assistant":
+            st.caption(f"Answered by: {msg['model']}")
+            show_sources(msg["sources"])
+            st.feedback("thumbs", key=f"fb-{msg['id']}", on_change=rate, args=(msg["id"], f"fb-{msg['id']}"))
+
+question = st.chat_input("Type your question", max_chars=MAX_QUESTION_CHARS)
+if question:
+    state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        try:
+            result = bot.ask(question, session_id=state.session_id)
+        except Exception as exc:  # any provider failure becomes a message, never a stack trace
+            st.error(
+                f"Sorry, something went wrong on our side ({type(exc).__name__}). Please try again, or contact "
+                f"{settings.contact_email}."
+            )
+        else:
+            st.write_stream(stream_words(result.answer))
+            st.caption(f"Answered by: {result.model}")
+            show_sources(result.sources)
+            row_id = feedback().record(
+                state.session_id, question, result.answer, result.sources, result.model, result.declined
+            )
+            state.messages.append(
+                {
+                    "role": "assistant",
+                    "content": result.answer,
+                    "sources": result.sources,
+                    "model": result.model,
+                    "id": row_id,
+                }
+            )
+            st.feedback("thumbs", key=f"fb-{row_id}", on_change=rate, args=(row_id, f"fb-{row_id}"))

@@ -1,0 +1,87 @@
+"""Conversation log and thumbs up/down in SQLite (the fine-tuning and analytics issues read it).
+
+Emails, phone numbers and card-like numbers are masked before anything is written: the log is meant
+to be exported for training, so it must not hold customers' contact or payment details.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+_PHONE = re.compile(r"(?<!\w)(\+?\d{1,3}[ .-]?)?(\(?\d{3}\)?[ .-]?)\d{3}[ .-]?\d{4}(?!\w)")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS interactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    model TEXT NOT NULL,
+    declined INTEGER NOT NULL,
+    rating INTEGER
+);
+"""
+
+
+def mask_pii(text: str) -> str:
+    """Replace emails, card numbers and phone numbers with placeholders."""
+    text = _EMAIL.sub("[email]", text)
+    text = _CARD.sub("[card]", text)
+    return _PHONE.sub("[phone]", text)
+
+
+class FeedbackStore:
+    """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def _con(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30)
+        con.executescript(_SCHEMA)
+        return con
+
+    def record(
+        self, session_id: str, question: str, answer: str, sources: list[dict], model: str, declined: bool
+    ) -> int:
+        """Store one answered question (masked); returns its id for the rating."""
+        slim = [{"source": s.get("source"), "doc_id": s.get("metadata", {}).get("doc_id")} for s in sources]
+        with self._lock, self._con() as con:
+            cur = con.execute(
+                "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    session_id,
+                    mask_pii(question),
+                    mask_pii(answer),
+                    json.dumps(slim),
+                    model,
+                    int(declined),
+                ),
+            )
+            return int(cur.lastrowid)
+
+    def rate(self, interaction_id: int, rating: int | None) -> None:
+        """Set (or clear) the thumbs rating of one answer."""
+        with self._lock, self._con() as con:
+            con.execute("UPDATE interactions SET rating=? WHERE id=?", (rating, interaction_id))
+
+    def rows(self) -> list[dict]:
+        """Every interaction, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._con() as con:
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute("SELECT * FROM interactions ORDER BY id")]

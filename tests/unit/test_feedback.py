@@ -1,0 +1,37 @@
+"""The conversation log masks PII before storing and keeps ratings per answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.feedback import FeedbackStore, mask_pii
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("write to jo.doe+x@mail.example.com please", "write to [email] please"),
+        ("call me at (614) 555-0199", "call me at [phone]"),
+        ("my number is +1 800 555 0142", "my number is [phone]"),
+        ("card 4111 1111 1111 1111 was charged", "card [card] was charged"),
+        ("order 12345678 is late", "order 12345678 is late"),
+    ],
+)
+def test_mask_pii(raw: str, masked: str) -> None:
+    assert mask_pii(raw) == masked
+
+
+def test_record_and_rate(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    sources = [{"source": "faq.json", "metadata": {"doc_id": "faq:faq.json:x"}, "text": "..."}]
+    first = store.record("s1", "email a@b.co", "answer", sources, "extractive", False)
+    second = store.record("s2", "q", "sorry", [], "extractive", True)
+    store.rate(first, 1)
+    store.rate(second, 0)
+    store.rate(second, None)
+    rows = store.rows()
+    assert [r["rating"] for r in rows] == [1, None]
+    assert rows[0]["question"] == "email [email]" and '"doc_id": "faq:faq.json:x"' in rows[0]["sources"]
+    assert rows[1]["declined"] == 1
