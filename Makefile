@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: run test install store embedder lint bench eval clean
+.PHONY: run test install store embedder lint bench eval clean chromium
 
 install: $(STAMP)
 
@@ -13,6 +13,10 @@ $(STAMP): requirements.txt
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -r requirements.txt
 	touch $(STAMP)
+
+# Debian's Chromium for the real-browser smoke test (playwright drives it; nothing is downloaded by playwright).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 embedder: $(STAMP)
 	$(PY) -m finetune.embedder --if-missing
@@ -25,7 +29,7 @@ store: embedder
 run: store
 	$(PY) -m streamlit run streamlit_app.py
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
