@@ -114,11 +114,16 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def _assistant(args: argparse.Namespace):
     from core.assistant import Assistant
 
-    if args.provider not in (None, "extractive"):
-        print(f"error: provider '{args.provider}' is not available yet (only 'extractive')", file=sys.stderr)
+    providers = ("auto", "extractive", "openai", "openai-compatible")
+    if args.provider not in (None, *providers):
+        print(f"error: unknown provider '{args.provider}' (choose from {', '.join(providers)})", file=sys.stderr)
         return None
     kb = _kb(args)
-    return Assistant(kb.settings, kb)
+    settings = kb.settings.model_copy(update={"chat_provider": args.provider}) if args.provider else kb.settings
+    if settings.chat_provider == "openai" and not settings.openai_api_key:
+        print("error: the openai provider needs OPENAI_API_KEY", file=sys.stderr)
+        return None
+    return Assistant(settings, kb)
 
 
 def _print_answer(result, as_json: bool) -> None:
@@ -204,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ask", cmd_ask, "answer a customer question from the store's knowledge")
     p.add_argument("question", nargs="?")
     p.add_argument("--batch", type=Path, help="file with one question per line (each its own conversation)")
-    p.add_argument("--provider", default=None, help="answering provider (default: extractive, offline)")
+    p.add_argument("--provider", default=None, help="auto (default), extractive, openai or openai-compatible")
     p = add("chat", cmd_chat, "interactive conversation in the terminal")
     p.add_argument("--provider", default=None)
     return parser

@@ -24,11 +24,15 @@ def feedback() -> FeedbackStore:
     return FeedbackStore(get_settings().feedback_db)
 
 
-def stream_words(text: str) -> Iterator[str]:
-    """Stream the answer word by word (the extractive answer is ready at once; this keeps one UX for all)."""
-    for word in text.split(" "):
-        yield word + " "
-        time.sleep(0.01)
+def paced(chunks: Iterator[str]) -> Iterator[str]:
+    """Model tokens pass through; a whole extractive answer arriving at once is shown word by word."""
+    for chunk in chunks:
+        if len(chunk) <= 40:
+            yield chunk
+            continue
+        for word in chunk.split(" "):
+            yield word + " "
+            time.sleep(0.01)
 
 
 def show_sources(sources: list[dict]) -> None:
@@ -80,14 +84,15 @@ if question:
         st.markdown(question)
     with st.chat_message("assistant"):
         try:
-            result = bot.ask(question, session_id=state.session_id)
-        except Exception as exc:  # any provider failure becomes a message, never a stack trace
+            pending = bot.ask_stream(question, session_id=state.session_id)
+            st.write_stream(paced(pending.chunks()))
+            result = pending.result
+        except Exception as exc:  # store/search failures become a message, never a stack trace
             st.error(
                 f"Sorry, something went wrong on our side ({type(exc).__name__}). Please try again, or contact "
                 f"{settings.contact_email}."
             )
         else:
-            st.write_stream(stream_words(result.answer))
             st.caption(f"Answered by: {result.model}")
             show_sources(result.sources)
             row_id = feedback().record(

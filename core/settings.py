@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
+ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]
 
 
 class Settings(BaseSettings):
@@ -54,7 +55,10 @@ class Settings(BaseSettings):
     retrieval_mode: RetrievalMode = "dense"
     top_k: int = Field(4, ge=1, le=50)
 
-    # Answering (offline extractive provider).
+    # Answering. `auto`: OpenAI when an API key is configured, else the offline extractive answerer.
+    chat_provider: ChatProvider = "auto"
+    chat_model: str = "gpt-4o-mini"
+
     decline_thresholds: dict[str, float] = Field(
         default_factory=lambda: {"en": 0.55, "es": 0.85},
         description="Per-language minimum top score below which the assistant declines (calibrated, README).",

@@ -131,10 +131,10 @@ def test_cli_ask_json_contract(tmp_path: Path) -> None:
     assert "gift" in first["sources"][0]["metadata"]["doc_id"]
     assert second["declined"] and second["sources"] == []
     bad = subprocess.run(
-        [sys.executable, "cli.py", "ask", "hi", "--provider", "openai", "--store", str(store)],
+        [sys.executable, "cli.py", "ask", "hi", "--provider", "claude", "--store", str(store)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert bad.returncode == 2 and "not available yet" in bad.stderr
+    assert bad.returncode == 2 and "unknown provider" in bad.stderr

@@ -1,0 +1,110 @@
+"""Answering with a chat model (OpenAI, an OpenAI-compatible server, or a fake) in LCEL.
+
+Steps: rewrite a follow-up into a standalone question with the history (condense prompt), retrieve, then
+answer only from numbered context passages with [n] citations (system + answer prompts, files under prompts/).
+Retrieval gates the model: below the decline threshold no model is called at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
+
+from chains.memory import Turn
+from core.settings import ROOT, Settings
+from vectorstore.store import Hit
+
+PROMPTS = ROOT / "prompts"
+FINE_TUNED_ID_FILE = ROOT / "finetune" / "fine_tuned_model_id.json"
+
+
+@cache
+def _prompt_text(name: str) -> str:
+    return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
+
+
+def load_prompt(name: str, **values: str) -> str:
+    """A prompt file with `{placeholders}` filled (the one place prompts are read)."""
+    return _prompt_text(name).format(**values)
+
+
+def chat_model_name(settings: Settings, id_file: Path = FINE_TUNED_ID_FILE) -> str:
+    """The fine-tuned model id written by the fine-tune script if present, else the configured model."""
+    if settings.chat_provider == "openai" and id_file.exists():
+        try:
+            model = json.loads(id_file.read_text(encoding="utf-8")).get("fine_tuned_model")
+        except (OSError, ValueError):
+            model = None
+        if model:
+            return str(model)
+    return settings.chat_model
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    """ChatOpenAI for `openai` and `openai-compatible` (short timeout, a few retries, streaming)."""
+    from langchain_openai import ChatOpenAI
+
+    if settings.chat_provider == "openai-compatible" and not settings.openai_base_url:
+        raise ValueError("the openai-compatible provider needs ASSISTANT_OPENAI_BASE_URL")
+    return ChatOpenAI(
+        model=chat_model_name(settings),
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
+        temperature=0,
+        streaming=True,
+    )
+
+
+def format_context(hits: list[Hit]) -> str:
+    """Numbered passages; the numbers are the citation markers and the order of the sources shown."""
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        title = hit.metadata.get("title") or hit.source
+        blocks.append(f"[{n}] ({hit.source} — {title})\n{hit.text}")
+    return "\n\n".join(blocks)
+
+
+def _history_text(history: list[Turn]) -> str:
+    return "\n".join(f"Customer: {t.question}\nAssistant: {t.answer}" for t in history)
+
+
+class LLMAnswerer:
+    """Condense + answer with a chat model; `stream` yields answer text pieces."""
+
+    def __init__(self, model: BaseChatModel, settings: Settings) -> None:
+        self.model = model
+        self.settings = settings
+        self._values = {
+            "store_name": settings.store_name,
+            "contact_email": settings.contact_email,
+            "contact_phone": settings.contact_phone,
+            "contact_hours": settings.contact_hours,
+        }
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.model, "model_name", None) or getattr(self.model, "model", None) or "chat-model")
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        """Standalone question from the history (no model call without history)."""
+        if not history:
+            return question
+        prompt = load_prompt("condense", history=_history_text(history), question=question)
+        out = (self.model | StrOutputParser()).invoke([HumanMessage(prompt)]).strip()
+        return out or question
+
+    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str]:
+        """Answer text pieces, grounded in `hits` (numbered as the sources are)."""
+        messages: list = [SystemMessage(load_prompt("system", **self._values))]
+        for turn in history:
+            messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+        messages.append(HumanMessage(load_prompt("answer", context=format_context(hits), question=question)))
+        yield from (self.model | StrOutputParser()).stream(messages)

@@ -1,0 +1,1 @@
+"""Prompt files (system, condense, answer), loaded by `chains.llm.load_prompt`."""
