@@ -111,14 +111,11 @@ class Searcher:
         if missing:  # BM25-only hits: fetch them and give them their real cosine score
             q = np.asarray(vector, dtype=np.float32)
             q /= max(float(np.linalg.norm(q)), 1e-12)
+            vectors = self.store.get_vectors(missing)
             for hit in self.store.get_chunks(missing):
-                hit.score = float(np.dot(q, self._vector_of(hit)))
+                hit.score = float(np.dot(q, vectors[hit.id]))
                 by_id[hit.id] = hit
         return [by_id[cid] for cid in best if cid in by_id]
-
-    def _vector_of(self, hit: Hit) -> np.ndarray:
-        res = self.store.collection().get(ids=[hit.id], include=["embeddings"])
-        return np.asarray(res["embeddings"][0], dtype=np.float32)
 
 
 class KnowledgeRetriever(BaseRetriever):

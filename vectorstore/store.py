@@ -13,7 +13,7 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+_BATCH = 5000  # ids per Chroma get/delete call: keeps each SQLite statement well under its variable limit
+
+
+def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
+    """`ids` in slices of `_BATCH`."""
+    for start in range(0, len(ids), _BATCH):
+        yield list(ids[start : start + _BATCH])
 
 
 class StoreError(Exception):
@@ -151,6 +160,11 @@ class KnowledgeStore:
     def files_dir(self) -> Path:
         """Copies of ingested files, kept so the store can be re-indexed (e.g. after a model change)."""
         return self.dir / "files"
+
+    @property
+    def _marker(self) -> Path:
+        """Exists while a write is between its Chroma and manifest steps; orphans are swept if it survives."""
+        return self.dir / "ingest.inprogress"
 
     @property
     def _manifest_path(self) -> Path:
@@ -290,10 +304,18 @@ class KnowledgeStore:
         wanted = sorted(active if ids is None else set(ids) & active)
         out: list[Hit] = []
         col = self.collection()
-        for start in range(0, len(wanted), 5000):
-            res = col.get(ids=wanted[start : start + 5000], include=["documents", "metadatas"])
+        for batch in _batches(wanted):
+            res = col.get(ids=batch, include=["documents", "metadatas"])
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True):
                 out.append(Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {})))
+        return out
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (one Chroma call per batch, not per id)."""
+        out: dict[str, np.ndarray] = {}
+        for batch in _batches(ids):
+            res = self.collection().get(ids=batch, include=["embeddings"])
+            out.update(zip(res["ids"], (np.asarray(v, dtype=np.float32) for v in res["embeddings"]), strict=True))
         return out
 
     # -- writing ------------------------------------------------------------------------------------
@@ -303,8 +325,8 @@ class KnowledgeStore:
         live = self.active_ids()
         existing = col.get(include=[])["ids"]
         orphans = [i for i in existing if i not in live]
-        for start in range(0, len(orphans), 5000):
-            col.delete(ids=orphans[start : start + 5000])
+        for batch in _batches(orphans):
+            col.delete(ids=batch)
 
     def upsert_source(
         self,
@@ -321,7 +343,7 @@ class KnowledgeStore:
             raise ValueError("no documents to store")
         with self._lock:
             col = self.collection()
-            marker = self.dir / "ingest.inprogress"
+            marker = self._marker
             if marker.exists():
                 self._sweep_orphans()
             old = self.get_source(source)
@@ -332,8 +354,8 @@ class KnowledgeStore:
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
 
             present: set[str] = set()
-            for start in range(0, len(ids), 5000):
-                present.update(col.get(ids=ids[start : start + 5000], include=[])["ids"])
+            for batch in _batches(ids):
+                present.update(col.get(ids=batch, include=[])["ids"])
             todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
             marker.write_text(source, encoding="utf-8")
             done = 0
@@ -385,13 +407,13 @@ class KnowledgeStore:
             if old is None:
                 return 0
             col = self.collection()
-            marker = self.dir / "ingest.inprogress"
+            marker = self._marker
             marker.write_text(source, encoding="utf-8")  # a crash below leaves orphans the next write sweeps
             with self._db() as con:
                 con.execute("DELETE FROM sources WHERE source=?", (source,))
             self._changed()
-            for start in range(0, len(old.chunk_ids), 5000):
-                col.delete(ids=old.chunk_ids[start : start + 5000])
+            for batch in _batches(old.chunk_ids):
+                col.delete(ids=batch)
             marker.unlink(missing_ok=True)
             (self.files_dir / source).unlink(missing_ok=True)
             return old.chunks
