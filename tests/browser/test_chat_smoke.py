@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, serve
 
 from core.embeddings import HashingEmbeddings
 from core.knowledge import KnowledgeBase
@@ -33,10 +31,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _healthy(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
+    except OSError:
+        return False
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def app_url(tmp_path: Path):
     kb = KnowledgeBase(Settings(store_dir=store), embeddings=HashingEmbeddings())
     assert kb.ingest_paths([ROOT / "data/faq/store_faq.json", ROOT / "data/products.csv"]).ok
     kb.store.close()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ASSISTANT_STORE_DIR": str(store),
@@ -53,39 +52,11 @@ def app_url(tmp_path: Path):
         "ASSISTANT_FEEDBACK_DB": str(tmp_path / "fb.sqlite3"),
         "ASSISTANT_DECLINE_THRESHOLDS": '{"en": 0.3, "es": 0.3}',
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=15)
+    with serve(argv, lambda: _healthy(url), "streamlit", cwd=ROOT, env=env):
+        yield url
 
 
 def test_chat_page_answers_with_sources_in_chromium(app_url: str, tmp_path: Path) -> None:
