@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from app_pages.widgets import product_line
 from core.assistant import MAX_QUESTION_CHARS, Assistant
 from core.feedback import FeedbackStore
 from core.settings import get_settings
@@ -43,8 +44,7 @@ def show_sources(sources: list[dict]) -> None:
             meta = src["metadata"]
             st.markdown(f"**[{n}] {meta.get('title') or src['source']}**  \n`{src['source']}`")
             if meta.get("type") == "product":
-                stock = f"{meta['stock']} in stock" if meta.get("stock", 0) > 0 else "out of stock"
-                st.caption(f"${meta['price']:,.2f} {meta.get('currency', 'USD')} · {stock}")
+                st.caption(product_line(meta))
             snippet = meta.get("answer") or src["text"]
             st.caption(snippet[:300] + ("…" if len(snippet) > 300 else ""))
 

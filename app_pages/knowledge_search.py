@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.widgets import product_line
 from core.knowledge import KnowledgeBase
 from core.settings import get_settings
 from vectorstore.store import StoreError
@@ -39,6 +40,5 @@ if query.strip():
         with st.container(border=True):
             st.markdown(f"**{n}. {title}**  \n`{hit.source}` · score {hit.score:.3f}")
             if meta.get("type") == "product":
-                stock = f"{meta['stock']} in stock" if meta.get("stock", 0) > 0 else "out of stock"
-                st.caption(f"${meta['price']:,.2f} · {stock} · {meta['delivery_days']} business days")
+                st.caption(product_line(meta))
             st.text(hit.text[:800])
