@@ -1,4 +1,5 @@
-"""Command line for the knowledge store and the assistant: ingest, search, stats, list, delete, reindex, ask, chat.
+"""Command line for the knowledge store and the assistant: ingest, search, stats, list, delete, reindex, ask, chat,
+hash-password.
 
 Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
 """
@@ -46,6 +47,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for r in report.done:
             extra = f", {r.removed} old chunks removed" if r.removed else ""
             print(f"{r.status} {r.source}: {r.documents} documents, {r.chunks} chunks{extra}")
+    for r in report.done:
+        for warning in r.warnings:
+            print(f"warning: {r.source}: {warning}", file=sys.stderr)
     for name, reason in report.failed:
         print(f"error: {name}: {reason}", file=sys.stderr)
     if not report.done and not report.failed:
@@ -184,6 +188,29 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Read the admin password twice without echo; print the bcrypt hash for ASSISTANT_ADMIN_PASSWORD_HASH."""
+    import getpass
+
+    from core.auth import hash_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Admin password: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(hashed)
+    print(f"Put this line in .env:  ASSISTANT_ADMIN_PASSWORD_HASH='{hashed}'", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", default=None, help="auto (default), extractive, openai or openai-compatible")
     p = add("chat", cmd_chat, "interactive conversation in the terminal")
     p.add_argument("--provider", default=None)
+    p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
+    p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")
     return parser
 
 

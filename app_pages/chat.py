@@ -8,21 +8,10 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from app_pages.resources import assistant, feedback
 from app_pages.widgets import product_line
-from core.assistant import MAX_QUESTION_CHARS, Assistant
-from core.feedback import FeedbackStore
+from core.assistant import MAX_QUESTION_CHARS
 from core.settings import get_settings
-
-
-@st.cache_resource(show_spinner=False)
-def assistant() -> Assistant:
-    """One assistant (models, store, memory keyed by session id) per server process."""
-    return Assistant(get_settings())
-
-
-@st.cache_resource(show_spinner=False)
-def feedback() -> FeedbackStore:
-    return FeedbackStore(get_settings().feedback_db)
 
 
 def paced(chunks: Iterator[str]) -> Iterator[str]:

@@ -12,7 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from core.embeddings import build_embeddings
 from core.settings import Settings
-from loaders import SUPPORTED_EXTENSIONS, LoaderError, load_file
+from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
 from vectorstore.store import Hit, KnowledgeStore, SourceInfo, UpsertResult, release_chroma
 
@@ -87,18 +87,33 @@ class KnowledgeBase:
         return KnowledgeRetriever(searcher=self.searcher, k=k or self.settings.top_k)
 
     # -- writes -------------------------------------------------------------------------------------
+    def parse(self, path: str | Path) -> ParsedFile:
+        """Parse and screen one file with the configured limits (in a child process unless disabled)."""
+        args = {
+            "chunk_size": self.settings.chunk_size,
+            "chunk_overlap": self.settings.chunk_overlap,
+            "max_bytes": self.settings.max_file_bytes,
+            "max_pdf_pages": self.settings.max_pdf_pages,
+        }
+        if not self.settings.parse_isolation:
+            return parse_file(path, **args)
+        from loaders.isolated import parse_isolated
+
+        return parse_isolated(
+            path,
+            timeout_seconds=self.settings.parse_timeout_seconds,
+            memory_mb=self.settings.parse_memory_mb,
+            **args,
+        )
+
     def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
         """Parse fully, then store; a `LoaderError` leaves the store untouched."""
         path = Path(path)
-        docs = load_file(
-            path,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            max_bytes=self.settings.max_file_bytes,
-            max_pdf_pages=self.settings.max_pdf_pages,
-        )
+        parsed = self.parse(path)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        return self.store.upsert_source(path.name, docs, sha256=sha, raw_file=path, progress=progress)
+        result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
+        result.warnings = parsed.warnings
+        return result
 
     def ingest_paths(self, paths: Sequence[str | Path], progress: FileProgress | None = None) -> IngestReport:
         """Ingest each file independently: good files land, bad ones are reported with the reason."""

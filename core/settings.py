@@ -69,9 +69,22 @@ class Settings(BaseSettings):
     chunk_size: int = Field(900, ge=200)
     chunk_overlap: int = Field(150, ge=0)
 
-    # Guards for files we ingest.
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_pdf_pages: int = 500
+    # Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and README).
+    max_file_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest single file accepted.")
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest total of one admin upload.")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one admin upload.")
+    max_pdf_pages: int = Field(500, ge=1)
+    parse_isolation: bool = Field(True, description="Parse each file in a child process with the limits below.")
+    parse_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
+    parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the parsing process.")
+
+    # Admin page. The password is only ever stored as a bcrypt hash (`python cli.py hash-password`).
+    admin_password_hash: str | None = Field(
+        None, description="bcrypt hash of the admin password; without it the admin page stays disabled."
+    )
+    login_max_failures: int = Field(5, ge=1, description="Failed sign-ins allowed per client before a lockout.")
+    login_lockout_seconds: float = Field(60.0, ge=0, description="First lockout; it doubles on each repeat.")
+    admin_session_minutes: float = Field(60.0, gt=0, description="An idle admin session signs out after this.")
 
     # OpenAI or any OpenAI-compatible server.
     openai_api_key: str | None = Field(

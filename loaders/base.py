@@ -38,6 +38,48 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
         raise LoaderError(path, f"cannot read file ({exc.strerror or exc})") from None
 
 
+# Leading bytes of formats people upload by mistake (or on purpose) under a text extension.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (e.g. an Office file)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office file (.doc/.xls)"),
+    (b"\x7fELF", "a Linux executable"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+_EXPECTED = {".pdf": "a PDF document", ".docx": "a ZIP archive (e.g. an Office file)"}
+
+
+def sniff(data: bytes) -> str:
+    """What the leading bytes say the file is ('text' when no known binary signature matches)."""
+    if data[:1024].lstrip().startswith(b"%PDF-"):  # PDF readers accept whitespace before the header
+        return "a PDF document"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return "text"
+
+
+def check_content_type(path: Path, data: bytes) -> None:
+    """Refuse a file whose content is not what its extension claims (type by content, not by name)."""
+    ext = path.suffix.lower()
+    kind = sniff(data)
+    expected = _EXPECTED.get(ext, "text")
+    if kind == expected:
+        return
+    if ext == ".pdf":
+        raise LoaderError(path, "not a PDF file (missing %PDF header)")
+    if ext == ".docx":
+        found = "a legacy .doc file; save it as .docx" if kind.startswith("a legacy") else kind
+        raise LoaderError(path, f"not a Word .docx file (content is {found if kind != 'text' else 'plain text'})")
+    raise LoaderError(path, f"content is {kind}, not {ext} text (the extension does not match the content)")
+
+
 def decode_text(path: Path, data: bytes) -> str:
     """Strict UTF-8 (BOM allowed): guessing an encoding would store mojibake that nobody notices."""
     if b"\x00" in data[:8192]:

@@ -84,17 +84,21 @@ class MarkdownLoader(TextLoader):
 
 
 class PDFLoader(ChunkedDocumentLoader):
-    """PDF via pypdf (no OCR): page numbers kept; encrypted, corrupt and over-long PDFs refused."""
+    """PDF via pypdf (no OCR): page numbers kept; encrypted, corrupt and over-long PDFs refused.
+
+    Text a reader cannot see (invisible render mode, white fill, sub-1pt size) is dropped before extraction:
+    it is the classic way to smuggle instructions to an assistant past the person who checks the file."""
 
     def __init__(self, path: str | Path, data: bytes, max_pages: int = 500, **kw) -> None:
         super().__init__(path, data, **kw)
         self.max_pages = max_pages
+        self.hidden_pages: list[int] = []
 
     def blocks(self) -> Iterator[tuple[str, int | None, str]]:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
-        if not self.data.lstrip()[:5].startswith(b"%PDF-"):
+        if not self.data[:1024].lstrip().startswith(b"%PDF-"):
             raise LoaderError(self.path, "not a PDF file (missing %PDF header)")
         try:
             reader = PdfReader(io.BytesIO(self.data), strict=False)
@@ -109,11 +113,104 @@ class PDFLoader(ChunkedDocumentLoader):
             raise LoaderError(self.path, f"PDF has {n_pages} pages; limit {self.max_pages}")
         for number in range(n_pages):
             try:
-                text = reader.pages[number].extract_text() or ""
+                page = reader.pages[number]
+                if strip_hidden_text(page, reader):
+                    self.hidden_pages.append(number + 1)
+                text = page.extract_text() or ""
             except Exception as exc:  # pypdf raises many types on damaged pages
                 raise LoaderError(self.path, f"cannot read page {number + 1} ({type(exc).__name__})") from None
             if text.strip():
                 yield "", number + 1, text
+
+
+_SHOW_TEXT = {b"Tj", b"TJ", b"'", b'"'}
+
+
+def _floats(operands: list) -> list[float]:
+    out = []
+    for value in operands:
+        try:
+            out.append(float(value))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _rgb(values: list[float]) -> tuple[float, float, float] | None:
+    """Gray, RGB or CMYK operands as RGB in [0, 1]; None for anything else (patterns, spot colours)."""
+    if len(values) == 1:
+        return (values[0],) * 3
+    if len(values) == 3:
+        return values[0], values[1], values[2]
+    if len(values) == 4:
+        c, m, y, k = values
+        return (1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)
+    return None
+
+
+def _scale(m: list[float]) -> float:
+    """Linear size factor of a 2x3 PDF matrix."""
+    return abs(m[0] * m[3] - m[1] * m[2]) ** 0.5 if len(m) >= 4 else 1.0
+
+
+def strip_hidden_text(page, reader) -> int:
+    """Blank the text-showing operators a reader cannot see; returns how many were blanked.
+
+    Tracks, through q/Q, the render mode (3 and 7 draw nothing), the fill and stroke colours (white on the
+    assumed white page) and the effective font size (Tf size x text and page matrices, under 1 pt)."""
+    from pypdf.generic import ArrayObject, ContentStream, NameObject, TextStringObject
+
+    contents = page.get_contents()
+    if contents is None:
+        return 0
+    stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, reader)
+    state = {"render": 0, "fill": (0.0, 0.0, 0.0), "stroke": (0.0, 0.0, 0.0), "size": 12.0, "cm": 1.0, "tm": 1.0}
+    stack: list[dict] = []
+    hidden = 0
+    operations = stream.operations
+    for index, (operands, op) in enumerate(operations):
+        if op == b"q":
+            stack.append(dict(state))
+        elif op == b"Q":
+            state = stack.pop() if stack else state
+        elif op == b"Tr" and operands:
+            state["render"] = int(_floats(operands)[0]) if _floats(operands) else 0
+        elif op in (b"g", b"rg", b"k", b"sc", b"scn", b"G", b"RG", b"K", b"SC", b"SCN"):
+            rgb = _rgb(_floats(operands))
+            if rgb is not None:
+                state["stroke" if op.isupper() else "fill"] = rgb
+        elif op == b"Tf" and len(operands) >= 2:
+            state["size"] = abs(_floats(operands[1:2])[0]) if _floats(operands[1:2]) else 12.0
+        elif op == b"cm":
+            state["cm"] *= _scale(_floats(operands))
+        elif op == b"Tm":
+            state["tm"] = _scale(_floats(operands))
+        elif op == b"BT":
+            state["tm"] = 1.0
+        elif op in _SHOW_TEXT and _is_hidden(state):
+            if op == b"TJ":
+                operations[index] = ([ArrayObject()], op)
+            elif op == b"Tj":
+                operations[index] = ([TextStringObject("")], op)
+            else:  # ' and " move to the next line, then show text: keep the move
+                operations[index] = ([], b"T*")
+            hidden += 1
+    if hidden:
+        stream.operations = operations
+        page[NameObject("/Contents")] = stream
+    return hidden
+
+
+def _is_hidden(state: dict) -> bool:
+    render = state["render"]
+    if render in (3, 7) or state["size"] * state["cm"] * state["tm"] < 1.0:
+        return True
+    white = [min(state[c]) >= 0.95 for c in ("fill", "stroke")]
+    if render in (0, 4):  # fill only
+        return white[0]
+    if render in (1, 5):  # stroke only
+        return white[1]
+    return all(white)  # fill and stroke
 
 
 def check_zip(path: Path, data: bytes) -> zipfile.ZipFile:

@@ -106,6 +106,7 @@ class UpsertResult:
     documents: int
     embedded: int
     removed: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def embedding_text(doc: Document) -> str:
@@ -188,7 +189,11 @@ class KnowledgeStore:
             )
 
     def collection(self):
-        """The Chroma collection, opened on first use (cosine space, no Chroma-side embedding function)."""
+        """The Chroma collection, opened on first use (cosine space, no Chroma-side embedding function).
+
+        Once open it is returned without the write lock, so searches never wait for a long ingest."""
+        if self._collection is not None:
+            return self._collection
         with self._lock:
             if self._collection is None:
                 import chromadb
@@ -408,6 +413,8 @@ class KnowledgeStore:
                 return 0
             col = self.collection()
             marker = self._marker
+            if marker.exists():
+                self._sweep_orphans()
             marker.write_text(source, encoding="utf-8")  # a crash below leaves orphans the next write sweeps
             with self._db() as con:
                 con.execute("DELETE FROM sources WHERE source=?", (source,))

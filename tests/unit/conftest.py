@@ -16,7 +16,9 @@ from core.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store_dir=tmp_path / "store", embedding_provider="fake")
+    # In-process parsing keeps the store tests fast; the child-process path has its own tests
+    # (test_upload_guards.py) and is what the pages and the CLI use.
+    return Settings(store_dir=tmp_path / "store", embedding_provider="fake", parse_isolation=False)
 
 
 @pytest.fixture

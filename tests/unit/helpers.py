@@ -20,10 +20,11 @@ def _pdf_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def pdf_bytes(pages: list[list[str]]) -> bytes:
+def pdf_bytes(pages: list[list[str | bytes]]) -> bytes:
     """A minimal but valid text PDF written by hand: one content stream per page with Tj operators.
 
-    An empty list of lines gives a page without text."""
+    A `str` line is shown with Tj; a `bytes` line is raw content-stream operators (e.g. b"3 Tr" to make
+    the next lines invisible). An empty list of lines gives a page without text."""
     objects: list[bytes] = []
     n_pages = len(pages)
     page_ids = [4 + 2 * i for i in range(n_pages)]
@@ -34,7 +35,7 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
     for i, lines in enumerate(pages):
         ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
         for line in lines:
-            ops.append(f"({_pdf_escape(line)}) Tj T*")
+            ops.append(line.decode("latin-1") if isinstance(line, bytes) else f"({_pdf_escape(line)}) Tj T*")
         ops.append("ET")
         stream = "\n".join(ops).encode("latin-1")
         objects.append(

@@ -61,22 +61,3 @@ def test_chat_masks_pii_and_new_conversation_resets() -> None:
     at.button[0].click().run()
     assert at.session_state["session_id"] != first_session
     assert at.session_state["messages"] == []
-
-
-def test_search_page_shows_hits_with_sources() -> None:
-    _ingest("data/faq/store_faq.json", "data/products.csv")
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("app_pages/knowledge_search.py").run()
-    assert not at.exception
-    assert "2 documents" in at.caption[0].value
-    at.text_input[0].input("Do gift cards expire?").run()
-    assert not at.exception
-    body = " ".join(m.value for m in at.markdown)
-    assert "store_faq.json" in body and "gift card" in body.lower()
-
-
-def test_search_page_on_empty_store_explains_how_to_build_it() -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("app_pages/knowledge_search.py").run()
-    assert not at.exception
-    assert "store is empty" in at.info[0].value

@@ -356,7 +356,7 @@ def populated_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     good.mkdir()
     (good / "manual.pdf").write_bytes(pdf_bytes([["Warranty: two years on all cookware."]]))
     (good / "gift_wrap.docx").write_bytes(_good_docx())
-    settings = Settings(store_dir=root / "store", embedding_provider="fake")
+    settings = Settings(store_dir=root / "store", embedding_provider="fake", parse_isolation=False)
     kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
     report = kb.ingest_paths(
         [

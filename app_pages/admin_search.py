@@ -1,30 +1,25 @@
-"""Preview what the retriever returns for a question (the knowledge core's page until the chat lands)."""
+"""Admin: preview what the retriever returns for a customer question, with scores and the decline line."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.resources import knowledge_base, require_admin
 from app_pages.widgets import product_line
-from core.knowledge import KnowledgeBase
+from core.language import detect_language
 from core.settings import get_settings
 from vectorstore.store import StoreError
 
-
-@st.cache_resource(show_spinner=False)
-def knowledge_base() -> KnowledgeBase:
-    """One knowledge base (and one embedding model) per server process."""
-    return KnowledgeBase(get_settings())
-
-
+require_admin()
 settings = get_settings()
-st.title(f"{settings.store_name} — knowledge search")
+st.title("Search preview")
 with st.spinner("Loading the offline embedding model (first time only)…"):
     kb = knowledge_base()
     _ = kb.embeddings
 stats = kb.stats()
 st.caption(f"{stats['documents']} documents, {stats['chunks']} chunks in the store")
 if stats["chunks"] == 0:
-    st.info("The store is empty. Build it with `make run` or `.venv/bin/python cli.py ingest data`.")
+    st.info("The store is empty. Upload files on the Knowledge page, or run `make run` to build the demo store.")
 
 query = st.text_input("Customer question", max_chars=500, placeholder="e.g. Do you ship to Canada?")
 k = st.slider("Results", 1, 10, settings.top_k)
@@ -34,6 +29,13 @@ if query.strip():
     except StoreError as exc:
         st.error(str(exc))
         hits = []
+    lang = detect_language(query)
+    threshold = settings.decline_thresholds.get(lang, settings.decline_thresholds.get("en", 0.5))
+    if hits and hits[0].score < threshold:
+        st.warning(
+            f"Top score {hits[0].score:.3f} is below the decline threshold {threshold:.2f} ({lang}): "
+            "the assistant would decline and give the contact route. Consider adding an FAQ entry."
+        )
     for n, hit in enumerate(hits, 1):
         meta = hit.metadata
         title = meta.get("title") or hit.source

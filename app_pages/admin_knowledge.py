@@ -1,0 +1,122 @@
+"""Admin: upload, replace, delete and re-index the store's documents (thin over core.uploads / KnowledgeBase)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.resources import knowledge_base, require_admin
+from core.uploads import UploadOutcome, ingest_uploads
+from loaders import SUPPORTED_EXTENSIONS
+from vectorstore.store import StoreError
+
+require_admin()
+state = st.session_state
+state.setdefault("uploader_key", 0)
+kb = knowledge_base()
+
+st.title("Knowledge")
+st.caption(
+    "Product catalogues (CSV), FAQs (JSON or CSV) and policies (Markdown, text, PDF, Word). Uploading a file "
+    "with the same name as a stored one replaces it. Files are checked before anything is stored: a rejected "
+    "file changes nothing."
+)
+
+
+def show_outcome(outcome: UploadOutcome) -> None:
+    """One line per file, then its warnings (left-out passages)."""
+    if outcome.status == "rejected":
+        st.error(f"**{outcome.name}** rejected: {outcome.reason}", icon="⛔")
+    elif outcome.status == "unchanged":
+        st.info(f"**{outcome.name}** unchanged (same content as the stored version).", icon="➖")
+    else:
+        st.success(f"**{outcome.name}** {outcome.status}: {outcome.chunks} chunks.", icon="✅")
+    for warning in outcome.warnings:
+        st.warning(f"**{outcome.name}**: {warning}", icon="⚠️")
+
+
+# -- upload ---------------------------------------------------------------------------------------------
+files = st.file_uploader(
+    "Files to add or replace",
+    type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+    accept_multiple_files=True,
+    key=f"uploader-{state.uploader_key}",
+)
+if st.button("Add to knowledge base", type="primary", disabled=not files):
+    with st.spinner("Loading the embedding model (first time only)…"):
+        _ = kb.embeddings
+    bars = {}
+    for f in files:
+        bars[f.name] = st.progress(0.0, text=f"{f.name}: waiting")
+
+    def progress(name: str, stage: str, fraction: float) -> None:
+        labels = {"checking": "checking", "parsing": "checking and parsing", "embedding": "embedding"}
+        label = labels.get(stage, stage)
+        bars[name].progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {label}")
+
+    state.upload_outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress)
+    state.uploader_key += 1  # clears the uploader so the same files are not sent twice
+    st.rerun()
+
+for outcome in state.get("upload_outcomes", []):
+    show_outcome(outcome)
+
+# -- documents ------------------------------------------------------------------------------------------
+st.subheader("Documents in the store")
+try:
+    sources = kb.list_sources()
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+stats = kb.stats()
+st.caption(f"{stats['documents']} documents, {stats['chunks']} chunks")
+if not sources:
+    st.info("The store is empty: upload files above.")
+else:
+    st.dataframe(
+        [
+            {
+                "source": s.source,
+                "type": s.doc_type,
+                "entries": s.documents,
+                "chunks": s.chunks,
+                "last updated (UTC)": s.updated_at.replace("T", " ").removesuffix("+00:00"),
+            }
+            for s in sources
+        ],
+        hide_index=True,
+    )
+    col_delete, col_reindex = st.columns(2)
+    with col_delete, st.container(border=True):
+        target = st.selectbox("Document", [s.source for s in sources], key="delete-target")
+        sure = st.checkbox("Yes, remove it from the assistant's answers", key="delete-confirm")
+        if st.button("Delete document", disabled=not sure):
+            removed = kb.delete(target)
+            state.upload_outcomes = []
+            state.pop("delete-confirm", None)
+            state.admin_message = f"Deleted {target} ({removed} chunks)."
+            st.rerun()
+    with col_reindex, st.container(border=True):
+        st.caption(
+            "Re-index rebuilds every document from its kept copy with the current embedding model "
+            "(after a model change). The current store keeps serving until the new one is complete."
+        )
+        if st.button("Re-index all documents"):
+            bar = st.progress(0.0, text="re-indexing")
+            names = [s.source for s in sources]
+
+            def reindex_progress(name: str, done: int, total: int) -> None:
+                position = names.index(name) if name in names else 0
+                fraction = (position + (done / total if total else 1.0)) / max(len(names), 1)
+                bar.progress(min(fraction, 1.0), text=f"re-indexing {name}")
+
+            report = kb.reindex(reindex_progress)
+            if report.failed:
+                failed = "; ".join(f"{name}: {reason}" for name, reason in report.failed)
+                state.admin_message = f"Re-index stopped, the store is unchanged. {failed}"
+            else:
+                state.admin_message = f"Re-indexed {len(report.done)} documents."
+            st.rerun()
+
+if message := state.pop("admin_message", None):
+    st.toast(message)
+    st.info(message)

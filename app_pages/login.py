@@ -1,0 +1,38 @@
+"""Staff sign-in: bcrypt-checked password, failed attempts limited per client (core.auth)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.resources import client_id, login_limiter, sign_in
+from core.settings import get_settings
+
+settings = get_settings()
+st.title("Staff sign-in")
+if not settings.admin_password_hash:
+    st.warning(
+        "The admin pages are switched off: no admin password is configured. Create a hash with "
+        "`.venv/bin/python cli.py hash-password` and set `ASSISTANT_ADMIN_PASSWORD_HASH` (environment or `.env`)."
+    )
+    st.stop()
+
+limiter = login_limiter()
+client = client_id()
+wait = limiter.wait_seconds(client)
+if wait > 0:
+    st.error(f"Too many wrong passwords. Try again in {wait:.0f} s.")
+    st.stop()
+
+with st.form("sign-in", clear_on_submit=True):
+    password = st.text_input("Admin password", type="password", max_chars=72)
+    submitted = st.form_submit_button("Sign in")
+if submitted:
+    if limiter.attempt(client, password, settings.admin_password_hash):
+        sign_in()
+        st.session_state.just_signed_in = True
+        st.rerun()
+    wait = limiter.wait_seconds(client)
+    if wait > 0:
+        st.error(f"Wrong password. Too many attempts: try again in {wait:.0f} s.")
+    else:
+        st.error(f"Wrong password. {limiter.failures_left(client)} attempt(s) left before a pause.")

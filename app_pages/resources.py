@@ -1,0 +1,74 @@
+"""Process-wide objects the pages share (one model load, one store, one sign-in limiter), and the admin gate."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core.assistant import Assistant
+from core.auth import LoginLimiter
+from core.feedback import FeedbackStore
+from core.knowledge import KnowledgeBase
+from core.settings import get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def assistant() -> Assistant:
+    """One assistant (models, store, memory keyed by session id) per server process."""
+    return Assistant(get_settings())
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The assistant's own knowledge base: admin writes are seen by the chat at once, with one model load."""
+    return assistant().kb
+
+
+@st.cache_resource(show_spinner=False)
+def feedback() -> FeedbackStore:
+    return FeedbackStore(get_settings().feedback_db)
+
+
+@st.cache_resource(show_spinner=False)
+def login_limiter() -> LoginLimiter:
+    settings = get_settings()
+    return LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds)
+
+
+def client_id() -> str:
+    """Who the failed sign-ins are counted against: the client's IP when Streamlit knows it."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no request context
+        ip = None
+    return ip if isinstance(ip, str) and ip else "local"  # AppTest hands out a mock here
+
+
+def is_admin() -> bool:
+    """Signed in, and active within the session limit (an unattended admin tab signs itself out)."""
+    state = st.session_state
+    if not state.get("admin"):
+        return False
+    limit = get_settings().admin_session_minutes * 60
+    if time.monotonic() - state.get("admin_seen", 0.0) > limit:
+        sign_out()
+        return False
+    state.admin_seen = time.monotonic()
+    return True
+
+
+def sign_in() -> None:
+    st.session_state.admin = True
+    st.session_state.admin_seen = time.monotonic()
+
+
+def sign_out() -> None:
+    for key in ("admin", "admin_seen"):
+        st.session_state.pop(key, None)
+
+
+def require_admin() -> None:
+    """First line of every admin page: stop here unless signed in (navigation already hides the pages)."""
+    if not is_admin():
+        st.error("Please sign in as staff first.")
+        st.stop()

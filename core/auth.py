@@ -1,0 +1,91 @@
+"""Admin sign-in: a bcrypt hash from settings and a per-client limit on failed attempts.
+
+The plain password never lives in settings, code or logs; only its bcrypt hash does. Failed attempts are
+counted per client (IP address when Streamlit knows it) in the server process, so reloading the page or
+opening a new session does not reset the count.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import bcrypt
+
+MIN_PASSWORD_CHARS = 10
+_MAX_BCRYPT_BYTES = 72  # bcrypt ignores (v4) or refuses (v5) anything longer
+
+
+def hash_password(password: str) -> str:
+    """A bcrypt hash (cost 12) to put in ASSISTANT_ADMIN_PASSWORD_HASH."""
+    data = password.encode("utf-8")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"use at least {MIN_PASSWORD_CHARS} characters")
+    if len(data) > _MAX_BCRYPT_BYTES:
+        raise ValueError(f"use at most {_MAX_BCRYPT_BYTES} bytes (bcrypt's limit)")
+    return bcrypt.hashpw(data, bcrypt.gensalt(rounds=12)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-time check against the configured hash; False for a missing or malformed hash."""
+    if not password_hash or not password:
+        return False
+    data = password.encode("utf-8")
+    if len(data) > _MAX_BCRYPT_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+    except ValueError:  # not a bcrypt hash
+        return False
+
+
+@dataclass
+class _Client:
+    failures: int = 0
+    lockouts: int = 0
+    locked_until: float = 0.0
+
+
+class LoginLimiter:
+    """After `max_failures` wrong passwords a client waits `lockout_seconds`, doubled on every repeat
+    (capped at one hour); a correct password resets it. Thread-safe, one per server process."""
+
+    def __init__(
+        self, max_failures: int = 5, lockout_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_failures = max_failures
+        self.lockout_seconds = lockout_seconds
+        self._clock = clock
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+
+    def wait_seconds(self, client: str) -> float:
+        """Seconds until `client` may try again (0 = now)."""
+        with self._lock:
+            state = self._clients.get(client)
+            return max(0.0, state.locked_until - self._clock()) if state else 0.0
+
+    def attempt(self, client: str, password: str, password_hash: str | None) -> bool:
+        """Check one sign-in attempt; refused without checking while the client is locked out."""
+        if self.wait_seconds(client) > 0:
+            return False
+        ok = verify_password(password, password_hash)
+        with self._lock:
+            state = self._clients.setdefault(client, _Client())
+            if ok:
+                self._clients.pop(client, None)
+                return True
+            state.failures += 1
+            if state.failures >= self.max_failures:
+                state.locked_until = self._clock() + min(3600.0, self.lockout_seconds * 2**state.lockouts)
+                state.lockouts += 1
+                state.failures = 0
+            return False
+
+    def failures_left(self, client: str) -> int:
+        """Wrong passwords this client may still enter before the next lockout."""
+        with self._lock:
+            state = self._clients.get(client)
+            return self.max_failures - (state.failures if state else 0)

@@ -1,0 +1,114 @@
+"""Admin uploads: untrusted bytes in, one outcome per file out (added, replaced, unchanged or rejected).
+
+The checks that need the whole upload (file count, total size, names) happen here; the per-file ones
+(size, type by content, zip bombs, PDF pages, hidden text, instruction-like passages, parse time and memory)
+happen in `KnowledgeBase.ingest_file`. Every rejection names the file and the reason and leaves the store
+as it was; good files in the same upload still land.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.knowledge import KnowledgeBase
+from loaders import SUPPORTED_EXTENSIONS, LoaderError
+from vectorstore.store import StoreError
+
+# (file name, stage, fraction done): stages are "checking", "parsing", "embedding", "done", "rejected".
+UploadProgress = Callable[[str, str, float], None]
+
+_UNSAFE = re.compile(r"[^\w .()+-]")
+MAX_NAME_CHARS = 120
+
+
+@dataclass
+class UploadOutcome:
+    """What happened to one uploaded file."""
+
+    name: str
+    status: str  # added | replaced | unchanged | rejected
+    chunks: int = 0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def safe_source_name(name: str) -> str:
+    """The file name an upload is stored under: no directories, no control or shell-special characters.
+
+    Raises ValueError for names that cannot be made safe (empty, hidden, no extension)."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1].strip()
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base)
+    if not base or base.startswith("."):
+        raise ValueError("file name is empty or hidden")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        raise ValueError("file name has no extension")
+    return stem[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext
+
+
+def ingest_uploads(
+    kb: KnowledgeBase, uploads: Sequence[tuple[str, bytes]], progress: UploadProgress | None = None
+) -> list[UploadOutcome]:
+    """Check the upload as a whole, then ingest each file on its own (see module docstring)."""
+    settings = kb.settings
+    report = progress or (lambda _name, _stage, _fraction: None)
+    total = sum(len(data) for _, data in uploads)
+    whole_upload_reason = ""
+    if len(uploads) > settings.max_upload_files:
+        whole_upload_reason = (
+            f"this upload has {len(uploads)} files; the limit is {settings.max_upload_files} per upload"
+        )
+    elif total > settings.max_upload_bytes:
+        whole_upload_reason = (
+            f"this upload is {total:,} bytes in total; the limit is {settings.max_upload_bytes:,} per upload"
+        )
+    if whole_upload_reason:
+        for name, _ in uploads:
+            report(name, "rejected", 1.0)
+        return [UploadOutcome(name, "rejected", reason=whole_upload_reason) for name, _ in uploads]
+
+    outcomes: list[UploadOutcome] = []
+    seen: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        for name, data in uploads:
+            report(name, "checking", 0.0)
+            outcome = _ingest_one(kb, name, data, Path(tmp), seen, report)
+            report(name, "rejected" if outcome.status == "rejected" else "done", 1.0)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _ingest_one(
+    kb: KnowledgeBase, name: str, data: bytes, tmp: Path, seen: set[str], report: UploadProgress
+) -> UploadOutcome:
+    try:
+        source = safe_source_name(name)
+    except ValueError as exc:
+        return UploadOutcome(name, "rejected", reason=str(exc))
+    if Path(source).suffix.lower() not in SUPPORTED_EXTENSIONS:
+        kinds = ", ".join(SUPPORTED_EXTENSIONS)
+        return UploadOutcome(name, "rejected", reason=f"unsupported file type (supported: {kinds})")
+    if source in seen:
+        return UploadOutcome(name, "rejected", reason="the same file name appears twice in this upload")
+    seen.add(source)
+    if len(data) > kb.settings.max_file_bytes:  # before writing it anywhere
+        limit = kb.settings.max_file_bytes
+        return UploadOutcome(name, "rejected", reason=f"file is too large ({len(data):,} bytes; limit {limit:,})")
+    path = tmp / source
+    path.write_bytes(data)
+    try:
+        report(name, "parsing", 0.05)
+        result = kb.ingest_file(path, lambda done, total: report(name, "embedding", 0.1 + 0.9 * done / max(total, 1)))
+    except LoaderError as exc:
+        return UploadOutcome(name, "rejected", reason=exc.reason)
+    except StoreError as exc:
+        return UploadOutcome(name, "rejected", reason=f"the store cannot be written: {exc}")
+    finally:
+        path.unlink(missing_ok=True)
+    return UploadOutcome(source, result.status, result.chunks, warnings=result.warnings)
