@@ -8,6 +8,7 @@ Retrieval gates the model: below the decline threshold no model is called at all
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -63,12 +64,17 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
+_TAGS = re.compile(r"</?\s*passages\s*>", re.IGNORECASE)
+
+
 def format_context(hits: list[Hit]) -> str:
-    """Numbered passages; the numbers are the citation markers and the order of the sources shown."""
+    """Numbered passages; the numbers are the citation markers and the order of the sources shown.
+
+    A passage cannot close the <passages> block of the answer prompt early: the tag is removed from its text."""
     blocks = []
     for n, hit in enumerate(hits, 1):
         title = hit.metadata.get("title") or hit.source
-        blocks.append(f"[{n}] ({hit.source} — {title})\n{hit.text}")
+        blocks.append(_TAGS.sub("", f"[{n}] ({hit.source} — {title})\n{hit.text}"))
     return "\n\n".join(blocks)
 
 
