@@ -110,7 +110,7 @@ def test_a_pdf_whose_page_tree_loops_is_refused(tmp_path: Path) -> None:
         b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n"
         b"trailer << /Root 1 0 R >>\n%%EOF\n"
     )
-    with pytest.raises(LoaderError, match="loop.pdf: corrupt or unreadable PDF"):
+    with pytest.raises(LoaderError, match=r"loop\.pdf: corrupt or unreadable PDF"):
         parse_isolated(path, timeout_seconds=20)
 
 
