@@ -22,6 +22,10 @@ st.caption(
 )
 
 
+def chunks(n: int) -> str:
+    return f"{n} chunk" if n == 1 else f"{n} chunks"
+
+
 def show_outcome(outcome: UploadOutcome) -> None:
     """One line per file, then its warnings (left-out passages)."""
     if outcome.status == "rejected":
@@ -29,7 +33,7 @@ def show_outcome(outcome: UploadOutcome) -> None:
     elif outcome.status == "unchanged":
         st.info(f"**{outcome.name}** unchanged (same content as the stored version).", icon="➖")
     else:
-        st.success(f"**{outcome.name}** {outcome.status}: {outcome.chunks} chunks.", icon="✅")
+        st.success(f"**{outcome.name}** {outcome.status}: {chunks(outcome.chunks)}.", icon="✅")
     for warning in outcome.warnings:
         st.warning(f"**{outcome.name}**: {warning}", icon="⚠️")
 
@@ -93,7 +97,7 @@ else:
             removed = kb.delete(target)
             state.upload_outcomes = []
             state.pop("delete-confirm", None)
-            state.admin_message = f"Deleted {target} ({removed} chunks)."
+            state.admin_message = f"Deleted {target} ({chunks(removed)})."
             st.rerun()
     with col_reindex, st.container(border=True):
         st.caption(

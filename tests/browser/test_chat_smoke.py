@@ -1,4 +1,5 @@
-"""Real-browser smoke test: Debian's headless Chromium loads the chat page, asks, sees an answer with sources."""
+"""Real-browser smoke tests in Debian's headless Chromium against a real `streamlit run`: the chat page answers
+with sources; staff sign in, upload a file through the real upload endpoint, and the chat answers from it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import bcrypt
 import pytest
 from local_servers import free_port, serve
 
@@ -18,6 +20,7 @@ from core.settings import Settings
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "harbor-and-pine-staff"
 # The flags that keep Chromium off the (closed) network and quiet in a container.
 CHROMIUM_ARGS = [
     "--headless",
@@ -51,6 +54,7 @@ def app_url(tmp_path: Path):
         "ASSISTANT_EMBEDDING_PROVIDER": "fake",
         "ASSISTANT_FEEDBACK_DB": str(tmp_path / "fb.sqlite3"),
         "ASSISTANT_DECLINE_THRESHOLDS": '{"en": 0.3, "es": 0.3}',
+        "ASSISTANT_ADMIN_PASSWORD_HASH": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode(),
     }
     argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
             "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
@@ -59,22 +63,64 @@ def app_url(tmp_path: Path):
         yield url
 
 
-def test_chat_page_answers_with_sources_in_chromium(app_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def browser(tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Debian chromium is needed: apt-get install chromium (make test does it)"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+        chromium = pw.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "HOME": str(tmp_path)}
         )
-        page = browser.new_page()
-        page.goto(app_url)
-        box = page.get_by_test_id("stChatInputTextArea")
-        box.wait_for(timeout=60_000)
-        box.fill("Do gift cards expire?")
-        box.press("Enter")
-        page.get_by_text("never expire", exact=False).first.wait_for(timeout=60_000)
-        page.get_by_text("Sources (", exact=False).first.wait_for(timeout=10_000)
-        assert page.get_by_text("Answered by: extractive").count() >= 1
-        page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+def _ask(page, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_chat_page_answers_with_sources_in_chromium(app_url: str, browser, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto(app_url)
+    _ask(page, "Do gift cards expire?")
+    page.get_by_text("never expire", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("Sources (", exact=False).first.wait_for(timeout=10_000)
+    assert page.get_by_text("Answered by: extractive").count() >= 1
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+
+
+def test_staff_sign_in_upload_then_customers_get_the_answer(app_url: str, browser, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto(f"{app_url}/admin")  # not reachable before signing in
+    page.get_by_text("Page not found", exact=False).first.wait_for(timeout=60_000)
+    assert page.get_by_text("Documents in the store").count() == 0
+    page.screenshot(path=str(tmp_path / "not-found.png"), full_page=True)
+    page.goto(app_url)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+
+    page.get_by_text("Staff sign-in").first.click()
+    field = page.get_by_label("Admin password")
+    field.wait_for(timeout=30_000)
+    field.fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Wrong password", exact=False).wait_for(timeout=30_000)
+    field.fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Documents in the store").wait_for(timeout=60_000)
+
+    faq = tmp_path / "extras_faq.json"
+    faq.write_text(
+        '{"questions": [{"question": "Do you offer gift wrapping?", "answer": "Yes, gift wrap costs $4.99."}]}'
+    )
+    page.locator("input[type=file]").set_input_files([str(faq)])
+    page.get_by_role("button", name="Add to knowledge base").click()
+    page.get_by_text("extras_faq.json added: 1 chunk", exact=False).wait_for(timeout=60_000)
+    page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
+
+    page.get_by_role("link", name="Chat").first.click()
+    _ask(page, "Do you offer gift wrapping?")
+    page.get_by_text("gift wrap costs $4.99", exact=False).first.wait_for(timeout=60_000)

@@ -155,7 +155,7 @@ def test_upload_appears_in_table_is_retrievable_reupload_replaces_and_delete_rem
     # Re-upload with one answer changed and one entry removed: replaced, no duplicates, old text gone.
     v2 = [{**FAQ_V1[0], "answer": "Yes, gift wrap costs $5.99 per item."}]
     at = _upload(at, [("extras_faq.json", _faq(v2))])
-    assert "extras_faq.json** replaced: 1 chunks" in _messages(at)
+    assert "extras_faq.json** replaced: 1 chunk" in _messages(at)
     kb = _kb()
     assert kb.store.get_source("extras_faq.json").chunks == 1
     all_text = " ".join(h.text + str(h.metadata) for h in kb.store.get_chunks())
@@ -169,7 +169,7 @@ def test_upload_appears_in_table_is_retrievable_reupload_replaces_and_delete_rem
     at.checkbox(key="delete-confirm").check().run()
     next(b for b in at.button if b.label == "Delete document").click().run()
     assert not at.exception
-    assert "Deleted extras_faq.json (1 chunks)" in _messages(at)
+    assert "Deleted extras_faq.json (1 chunk)" in _messages(at)
     assert list(at.dataframe[0].value["source"]) == ["shipping_guide.txt"]
     assert _kb().store.get_source("extras_faq.json") is None
     assert all(h.source != "extras_faq.json" for h in _kb().search("gift wrap", 5))
