@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +52,47 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+class SwapLock:
+    """Readers share; a store swap (the end of a reindex) waits for the readers in flight and holds new ones
+    back for its few milliseconds. Without it a search could open Chroma on a directory being moved away."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._swapping = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def swapping(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._swapping = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
+
+
 class KnowledgeBase:
-    """Owns the embeddings, the store and the searcher for one store directory."""
+    """Owns the embeddings, the store and the searcher for one store directory.
+
+    Thread-safe for the app's pattern: many searches (chat sessions) alongside one writer at a time (uploads,
+    deletes and reindex queue on `_write_lock`; a reindex holds it throughout, so no upload is lost in the swap).
+    """
 
     def __init__(
         self, settings: Settings, store_dir: str | Path | None = None, embeddings: Embeddings | None = None
@@ -61,6 +102,8 @@ class KnowledgeBase:
         self._embeddings = embeddings
         self._store: KnowledgeStore | None = None
         self._searcher: Searcher | None = None
+        self._write_lock = threading.RLock()
+        self._swap = SwapLock()
 
     @property
     def embeddings(self) -> Embeddings:
@@ -84,7 +127,7 @@ class KnowledgeBase:
 
     def retriever(self, k: int | None = None) -> KnowledgeRetriever:
         """A LangChain retriever for the chains."""
-        return KnowledgeRetriever(searcher=self.searcher, k=k or self.settings.top_k)
+        return KnowledgeRetriever(search=self.search, k=k or self.settings.top_k)
 
     # -- writes -------------------------------------------------------------------------------------
     def parse(self, path: str | Path) -> ParsedFile:
@@ -109,9 +152,10 @@ class KnowledgeBase:
     def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
         """Parse fully, then store; a `LoaderError` leaves the store untouched."""
         path = Path(path)
-        parsed = self.parse(path)
+        parsed = self.parse(path)  # outside the write lock: parsing needs no store
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
+        with self._write_lock:
+            result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
         result.warnings = parsed.warnings
         return result
 
@@ -128,13 +172,19 @@ class KnowledgeBase:
 
     def delete(self, source: str) -> int:
         """Delete a source by file name; returns the number of chunks removed."""
-        return self.store.delete_source(source)
+        with self._write_lock:
+            return self.store.delete_source(source)
 
     def reindex(self, progress: FileProgress | None = None) -> IngestReport:
         """Rebuild the whole store from its kept file copies with the current embedding model.
 
         Built in a sibling directory and swapped in at the end, so a failure leaves the old store; so does
-        any file that no longer loads (it is reported), rather than silently dropping that source."""
+        any file that no longer loads (it is reported), rather than silently dropping that source.
+        Searches go on against the old store meanwhile; writes wait for the end."""
+        with self._write_lock:
+            return self._reindex(progress)
+
+    def _reindex(self, progress: FileProgress | None) -> IngestReport:
         files_dir = self.store_dir / "files"
         files = sorted(f for f in files_dir.iterdir() if not f.name.endswith(".tmp")) if files_dir.exists() else []
         staging = self.store_dir.with_name(self.store_dir.name + ".reindex")
@@ -154,24 +204,29 @@ class KnowledgeBase:
         staging.mkdir(parents=True, exist_ok=True)  # nothing to index still gives an (empty) store
         backup = self.store_dir.with_name(self.store_dir.name + ".old")
         shutil.rmtree(backup, ignore_errors=True)
-        release_chroma(self.store_dir / "chroma")
-        self._store, self._searcher = None, None
-        if self.store_dir.exists():
-            self.store_dir.rename(backup)
-        staging.rename(self.store_dir)
+        with self._swap.swapping():
+            release_chroma(self.store_dir / "chroma")
+            self._store, self._searcher = None, None
+            if self.store_dir.exists():
+                self.store_dir.rename(backup)
+            staging.rename(self.store_dir)
         shutil.rmtree(backup, ignore_errors=True)
         shutil.rmtree(kept, ignore_errors=True)
         return report
 
     # -- reads --------------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        return self.searcher.search(query, k or self.settings.top_k)
+        with self._swap.reading():
+            return self.searcher.search(query, k or self.settings.top_k)
 
     def search_many(self, queries: Sequence[str], k: int | None = None) -> list[list[Hit]]:
-        return self.searcher.search_many(queries, k or self.settings.top_k)
+        with self._swap.reading():
+            return self.searcher.search_many(queries, k or self.settings.top_k)
 
     def stats(self) -> dict[str, int]:
-        return self.store.stats()
+        with self._swap.reading():
+            return self.store.stats()
 
     def list_sources(self) -> list[SourceInfo]:
-        return self.store.list_sources()
+        with self._swap.reading():
+            return self.store.list_sources()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -119,12 +119,14 @@ class Searcher:
 
 
 class KnowledgeRetriever(BaseRetriever):
-    """LangChain retriever over the store; documents carry `score` and `chunk_id` in metadata."""
+    """LangChain retriever over the store; documents carry `score` and `chunk_id` in metadata.
+
+    It holds a search function (`KnowledgeBase.search`), not a searcher, so it follows the store across a reindex."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    searcher: Searcher
+    search: Callable[[str, int], list[Hit]]
     k: int = 4
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit.to_document() for hit in self.searcher.search(query, self.k)]
+        return [hit.to_document() for hit in self.search(query, self.k)]

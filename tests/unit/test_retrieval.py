@@ -102,7 +102,7 @@ def test_unknown_mode_is_refused(demo_kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize("mode", ["dense", "hybrid"])
 def test_retriever_returns_documents_with_score_and_chunk_id(demo_kb: KnowledgeBase, mode: str) -> None:
     searcher = Searcher(demo_kb.store, mode)
-    retriever = KnowledgeRetriever(searcher=searcher, k=3)
+    retriever = KnowledgeRetriever(search=searcher.search, k=3)
     question = QUESTIONS[2]
     docs = retriever.invoke(question)
     hits = searcher.search(question, 3)
