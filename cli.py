@@ -206,8 +206,17 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(hashed)
-    print(f"Put this line in .env:  ASSISTANT_ADMIN_PASSWORD_HASH='{hashed}'", file=sys.stderr)
+    line = f"ASSISTANT_ADMIN_PASSWORD_HASH='{hashed}'"  # single quotes: dotenv must not expand the '$'s
+    if args.write_env is None:
+        print(hashed)
+        print(f"Put this line in .env:  {line}", file=sys.stderr)
+        return 0
+    env = Path(args.write_env)
+    kept = env.read_text(encoding="utf-8").splitlines() if env.exists() else []
+    kept = [x for x in kept if not x.strip().startswith("ASSISTANT_ADMIN_PASSWORD_HASH=")]
+    env.write_text("\n".join([*kept, line]) + "\n", encoding="utf-8")
+    env.chmod(0o600)
+    print(f"wrote the admin password hash to {env} (restart the app to use it)", file=sys.stderr)
     return 0
 
 
@@ -241,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", default=None)
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
     p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")
+    p.add_argument("--write-env", metavar="FILE", help="set the hash in this .env file instead of printing it")
     return parser
 
 

@@ -48,14 +48,11 @@ files = st.file_uploader(
 if st.button("Add to knowledge base", type="primary", disabled=not files):
     with st.spinner("Loading the embedding model (first time only)…"):
         _ = kb.embeddings
-    bars = {}
-    for f in files:
-        bars[f.name] = st.progress(0.0, text=f"{f.name}: waiting")
+    bars = [st.progress(0.0, text=f"{f.name}: waiting") for f in files]
+    labels = {"checking": "checking", "parsing": "checking and parsing", "embedding": "embedding"}
 
-    def progress(name: str, stage: str, fraction: float) -> None:
-        labels = {"checking": "checking", "parsing": "checking and parsing", "embedding": "embedding"}
-        label = labels.get(stage, stage)
-        bars[name].progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {label}")
+    def progress(index: int, name: str, stage: str, fraction: float) -> None:
+        bars[index].progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {labels.get(stage, stage)}")
 
     state.upload_outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress)
     state.uploader_key += 1  # clears the uploader so the same files are not sent twice
@@ -94,11 +91,15 @@ else:
         target = st.selectbox("Document", [s.source for s in sources], key="delete-target")
         sure = st.checkbox("Yes, remove it from the assistant's answers", key="delete-confirm")
         if st.button("Delete document", disabled=not sure):
-            removed = kb.delete(target)
-            state.upload_outcomes = []
-            state.pop("delete-confirm", None)
-            state.admin_message = f"Deleted {target} ({chunks(removed)})."
-            st.rerun()
+            try:
+                removed = kb.delete(target)
+            except StoreError as exc:
+                st.error(f"Could not delete {target}: {exc}")
+            else:
+                state.upload_outcomes = []
+                state.pop("delete-confirm", None)
+                state.admin_message = f"Deleted {target} ({chunks(removed)})."
+                st.rerun()
     with col_reindex, st.container(border=True):
         st.caption(
             "Re-index rebuilds every document from its kept copy with the current embedding model "

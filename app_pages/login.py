@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.resources import client_id, login_limiter, sign_in
+from core.auth import is_bcrypt_hash
 from core.settings import get_settings
 
 settings = get_settings()
@@ -12,7 +13,13 @@ st.title("Staff sign-in")
 if not settings.admin_password_hash:
     st.warning(
         "The admin pages are switched off: no admin password is configured. Create a hash with "
-        "`.venv/bin/python cli.py hash-password` and set `ASSISTANT_ADMIN_PASSWORD_HASH` (environment or `.env`)."
+        "`.venv/bin/python cli.py hash-password --write-env .env` (or set `ASSISTANT_ADMIN_PASSWORD_HASH`)."
+    )
+    st.stop()
+if not is_bcrypt_hash(settings.admin_password_hash):
+    st.error(
+        "The admin password hash is misconfigured (not a bcrypt hash: was a `$` eaten by the shell?). Create it "
+        "again with `.venv/bin/python cli.py hash-password --write-env .env`."
     )
     st.stop()
 

@@ -36,9 +36,13 @@ def login_limiter() -> LoginLimiter:
 
 
 def client_id() -> str:
-    """Who the failed sign-ins are counted against: the client's IP when Streamlit knows it."""
+    """Who the failed sign-ins are counted against: the client's IP when Streamlit knows it (the first
+    X-Forwarded-For address when the settings say a trusted proxy sets it)."""
+    ip = None
     try:
-        ip = st.context.ip_address
+        if get_settings().login_trust_forwarded_for:
+            ip = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip() or None
+        ip = ip or st.context.ip_address
     except Exception:  # no request context
         ip = None
     return ip if isinstance(ip, str) and ip else "local"  # AppTest hands out a mock here

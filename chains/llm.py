@@ -64,7 +64,16 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
-_TAGS = re.compile(r"</?\s*passages\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<\s*/?\s*passages\s*>", re.IGNORECASE)
+
+
+def _strip_fence(text: str) -> str:
+    """Remove fence tags until none is left (one pass would turn '</pass</passages>ages>' into one)."""
+    while True:
+        cleaned = _TAGS.sub("", text)
+        if cleaned == text:
+            return cleaned
+        text = cleaned
 
 
 def format_context(hits: list[Hit]) -> str:
@@ -74,7 +83,7 @@ def format_context(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, 1):
         title = hit.metadata.get("title") or hit.source
-        blocks.append(_TAGS.sub("", f"[{n}] ({hit.source} — {title})\n{hit.text}"))
+        blocks.append(_strip_fence(f"[{n}] ({hit.source} — {title})\n{hit.text}"))
     return "\n\n".join(blocks)
 
 

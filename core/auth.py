@@ -7,6 +7,7 @@ opening a new session does not reset the count.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,9 +42,19 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+_BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+MAX_TRACKED_CLIENTS = 10_000
+
+
+def is_bcrypt_hash(value: str | None) -> bool:
+    """True for a well-formed bcrypt hash (a mangled one, e.g. '$' eaten by a shell, must not lock staff out)."""
+    return bool(value and _BCRYPT.match(value))
+
+
 @dataclass
 class _Client:
     failures: int = 0
+    pending: int = 0
     lockouts: int = 0
     locked_until: float = 0.0
 
@@ -68,14 +79,23 @@ class LoginLimiter:
             return max(0.0, state.locked_until - self._clock()) if state else 0.0
 
     def attempt(self, client: str, password: str, password_hash: str | None) -> bool:
-        """Check one sign-in attempt; refused without checking while the client is locked out."""
-        if self.wait_seconds(client) > 0:
-            return False
-        ok = verify_password(password, password_hash)
+        """Check one sign-in attempt; refused without checking while the client is locked out, or while
+        attempts already in flight (parallel sessions) could use up its remaining tries."""
         with self._lock:
-            state = self._clients.setdefault(client, _Client())
+            state = self._clients.get(client)
+            if state is None:
+                self._prune()
+                state = self._clients[client] = _Client()
+            if state.locked_until > self._clock() or state.failures + state.pending >= self.max_failures:
+                return False
+            state.pending += 1
+        ok = verify_password(password, password_hash)  # slow on purpose (bcrypt): outside the lock
+        with self._lock:
+            state.pending -= 1
             if ok:
-                self._clients.pop(client, None)
+                state.failures = 0
+                if not state.pending:
+                    self._clients.pop(client, None)
                 return True
             state.failures += 1
             if state.failures >= self.max_failures:
@@ -83,6 +103,14 @@ class LoginLimiter:
                 state.lockouts += 1
                 state.failures = 0
             return False
+
+    def _prune(self) -> None:
+        """Forget clients that are neither locked out nor mid-attempt once too many are tracked."""
+        if len(self._clients) < MAX_TRACKED_CLIENTS:
+            return
+        now = self._clock()
+        for key in [k for k, c in self._clients.items() if c.locked_until <= now and not c.pending]:
+            del self._clients[key]
 
     def failures_left(self, client: str) -> int:
         """Wrong passwords this client may still enter before the next lockout."""

@@ -185,16 +185,27 @@ class KnowledgeBase:
             return self._reindex(progress)
 
     def _reindex(self, progress: FileProgress | None) -> IngestReport:
-        files_dir = self.store_dir / "files"
-        files = sorted(f for f in files_dir.iterdir() if not f.name.endswith(".tmp")) if files_dir.exists() else []
+        # The manifest says what the store holds; each kept copy must be that exact version (a crash or a
+        # hand edit must not bring back old prices or a deleted document).
+        sources = self.store.list_sources()
+        problems = []
+        for info in sources:
+            copy = self.store.files_dir / info.source
+            if not copy.is_file():
+                problems.append((info.source, "its kept copy is missing; upload the file again"))
+            elif hashlib.sha256(copy.read_bytes()).hexdigest() != info.sha256:
+                problems.append((info.source, "its kept copy does not match the stored version; upload it again"))
+        if problems:
+            return IngestReport([], problems)
         staging = self.store_dir.with_name(self.store_dir.name + ".reindex")
         shutil.rmtree(staging, ignore_errors=True)
         kept = staging.with_name(self.store_dir.name + ".files")
         shutil.rmtree(kept, ignore_errors=True)
-        if files:
-            shutil.copytree(files_dir, kept)
+        kept.mkdir(parents=True)
+        for info in sources:
+            shutil.copyfile(self.store.files_dir / info.source, kept / info.source)
         fresh = KnowledgeBase(self.settings, staging, self.embeddings)
-        report = fresh.ingest_paths([kept / f.name for f in files], progress)
+        report = fresh.ingest_paths(sorted(kept / info.source for info in sources), progress)
         # Chroma caches one client per path: drop both before swapping (or discarding) the directories.
         fresh.store.close()
         if report.failed:

@@ -83,7 +83,12 @@ class Settings(BaseSettings):
         None, description="bcrypt hash of the admin password; without it the admin page stays disabled."
     )
     login_max_failures: int = Field(5, ge=1, description="Failed sign-ins allowed per client before a lockout.")
-    login_lockout_seconds: float = Field(60.0, ge=0, description="First lockout; it doubles on each repeat.")
+    login_lockout_seconds: float = Field(60.0, ge=1, description="First lockout; it doubles on each repeat.")
+    login_trust_forwarded_for: bool = Field(
+        False,
+        description="Count failed sign-ins per X-Forwarded-For client: only behind a reverse proxy that sets it "
+        "(otherwise every client behind the proxy shares one count, and one can lock staff out).",
+    )
     admin_session_minutes: float = Field(60.0, gt=0, description="An idle admin session signs out after this.")
 
     # OpenAI or any OpenAI-compatible server.

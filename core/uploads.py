@@ -8,20 +8,23 @@ as it was; good files in the same upload still land.
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from core.knowledge import KnowledgeBase
 from loaders import SUPPORTED_EXTENSIONS, LoaderError
 from vectorstore.store import StoreError
 
-# (file name, stage, fraction done): stages are "checking", "parsing", "embedding", "done", "rejected".
-UploadProgress = Callable[[str, str, float], None]
+# (position in the upload, file name, stage, fraction done); stages: checking, parsing, embedding, done, rejected.
+UploadProgress = Callable[[int, str, str, float], None]
 
+logger = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w .()+-]")
 MAX_NAME_CHARS = 120
 
@@ -57,7 +60,7 @@ def ingest_uploads(
 ) -> list[UploadOutcome]:
     """Check the upload as a whole, then ingest each file on its own (see module docstring)."""
     settings = kb.settings
-    report = progress or (lambda _name, _stage, _fraction: None)
+    report = progress or (lambda _index, _name, _stage, _fraction: None)
     total = sum(len(data) for _, data in uploads)
     whole_upload_reason = ""
     if len(uploads) > settings.max_upload_files:
@@ -69,23 +72,24 @@ def ingest_uploads(
             f"this upload is {total:,} bytes in total; the limit is {settings.max_upload_bytes:,} per upload"
         )
     if whole_upload_reason:
-        for name, _ in uploads:
-            report(name, "rejected", 1.0)
+        for index, (name, _) in enumerate(uploads):
+            report(index, name, "rejected", 1.0)
         return [UploadOutcome(name, "rejected", reason=whole_upload_reason) for name, _ in uploads]
 
     outcomes: list[UploadOutcome] = []
     seen: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        for name, data in uploads:
-            report(name, "checking", 0.0)
-            outcome = _ingest_one(kb, name, data, Path(tmp), seen, report)
-            report(name, "rejected" if outcome.status == "rejected" else "done", 1.0)
+        for index, (name, data) in enumerate(uploads):
+            step = partial(report, index, name)
+            step("checking", 0.0)
+            outcome = _ingest_one(kb, name, data, Path(tmp), seen, step)
+            step("rejected" if outcome.status == "rejected" else "done", 1.0)
             outcomes.append(outcome)
     return outcomes
 
 
 def _ingest_one(
-    kb: KnowledgeBase, name: str, data: bytes, tmp: Path, seen: set[str], report: UploadProgress
+    kb: KnowledgeBase, name: str, data: bytes, tmp: Path, seen: set[str], step: Callable[[str, float], None]
 ) -> UploadOutcome:
     try:
         source = safe_source_name(name)
@@ -103,12 +107,17 @@ def _ingest_one(
     path = tmp / source
     path.write_bytes(data)
     try:
-        report(name, "parsing", 0.05)
-        result = kb.ingest_file(path, lambda done, total: report(name, "embedding", 0.1 + 0.9 * done / max(total, 1)))
+        step("parsing", 0.05)
+        result = kb.ingest_file(path, lambda done, total: step("embedding", 0.1 + 0.9 * done / max(total, 1)))
     except LoaderError as exc:
         return UploadOutcome(name, "rejected", reason=exc.reason)
     except StoreError as exc:
         return UploadOutcome(name, "rejected", reason=f"the store cannot be written: {exc}")
+    except Exception as exc:  # embedding service, Chroma or disk failure: this file only, store as it was
+        logger.exception("upload of %s failed", name)
+        return UploadOutcome(
+            name, "rejected", reason=f"internal error while storing it ({type(exc).__name__}); nothing was changed"
+        )
     finally:
         path.unlink(missing_ok=True)
     return UploadOutcome(source, result.status, result.chunks, warnings=result.warnings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,38 +154,79 @@ def _scale(m: list[float]) -> float:
     return abs(m[0] * m[3] - m[1] * m[2]) ** 0.5 if len(m) >= 4 else 1.0
 
 
+_DEVICE_SPACES = {"/DeviceGray", "/DeviceRGB", "/DeviceCMYK"}
+_IMPLICIT_SPACE = {b"g": "/DeviceGray", b"rg": "/DeviceRGB", b"k": "/DeviceCMYK"}
+
+
+def _ext_gstates(page) -> dict:
+    """The page's named graphics states (for fill/stroke transparency set with `gs`)."""
+    try:
+        resources = page.get("/Resources")
+        states = resources.get_object().get("/ExtGState") if resources is not None else None
+        return dict(states.get_object()) if states is not None else {}
+    except Exception:  # damaged resources: no transparency information
+        return {}
+
+
+def _alpha(value, default: float) -> float:
+    try:
+        return float(value.get_object() if hasattr(value, "get_object") else value)
+    except (TypeError, ValueError):
+        return default
+
+
 def strip_hidden_text(page, reader) -> int:
     """Blank the text-showing operators a reader cannot see; returns how many were blanked.
 
     Tracks, through q/Q, the render mode (3 and 7 draw nothing), the fill and stroke colours (white on the
-    assumed white page) and the effective font size (Tf size x text and page matrices, under 1 pt)."""
+    assumed white page; colours in other colour spaces count as visible), transparency from `gs` (alpha
+    under 0.05), horizontal scaling (`Tz` near 0) and the effective font size (Tf size x text and page
+    matrices, under 1 pt). Not covered: clipping paths, text drawn off the page, form XObjects."""
     from pypdf.generic import ArrayObject, ContentStream, NameObject, TextStringObject
 
     contents = page.get_contents()
     if contents is None:
         return 0
     stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, reader)
-    state = {"render": 0, "fill": (0.0, 0.0, 0.0), "stroke": (0.0, 0.0, 0.0), "size": 12.0, "cm": 1.0, "tm": 1.0}
+    gstates = _ext_gstates(page)
+    state: dict = {
+        "render": 0, "size": 12.0, "cm": 1.0, "tm": 1.0, "hscale": 1.0,
+        "fill": (0.0, 0.0, 0.0), "stroke": (0.0, 0.0, 0.0), "fill_space": "/DeviceGray",
+        "stroke_space": "/DeviceGray", "fill_alpha": 1.0, "stroke_alpha": 1.0,
+    }  # fmt: skip
     stack: list[dict] = []
     hidden = 0
     operations = stream.operations
     for index, (operands, op) in enumerate(operations):
+        numbers = _floats(operands)
         if op == b"q":
             stack.append(dict(state))
         elif op == b"Q":
             state = stack.pop() if stack else state
-        elif op == b"Tr" and operands:
-            state["render"] = int(_floats(operands)[0]) if _floats(operands) else 0
-        elif op in (b"g", b"rg", b"k", b"sc", b"scn", b"G", b"RG", b"K", b"SC", b"SCN"):
-            rgb = _rgb(_floats(operands))
-            if rgb is not None:
-                state["stroke" if op.isupper() else "fill"] = rgb
+        elif op == b"Tr":
+            state["render"] = int(numbers[0]) if numbers else 0
+        elif op.lower() == b"cs" and operands:
+            key = "stroke" if op.isupper() else "fill"
+            state[f"{key}_space"], state[key] = str(operands[0]), (0.0, 0.0, 0.0)
+        elif op.lower() in (b"g", b"rg", b"k", b"sc", b"scn"):
+            key = "stroke" if op.isupper() else "fill"
+            if op.lower() in _IMPLICIT_SPACE:
+                state[f"{key}_space"] = _IMPLICIT_SPACE[op.lower()]
+            rgb = _rgb(numbers) if state[f"{key}_space"] in _DEVICE_SPACES else None
+            state[key] = rgb if rgb is not None else (0.0, 0.0, 0.0)  # unknown colour: assume visible
+        elif op == b"gs" and operands:
+            gstate = gstates.get(operands[0])
+            gstate = gstate.get_object() if gstate is not None else {}
+            state["fill_alpha"] = _alpha(gstate.get("/ca"), state["fill_alpha"])
+            state["stroke_alpha"] = _alpha(gstate.get("/CA"), state["stroke_alpha"])
         elif op == b"Tf" and len(operands) >= 2:
-            state["size"] = abs(_floats(operands[1:2])[0]) if _floats(operands[1:2]) else 12.0
+            state["size"] = abs(numbers[-1]) if numbers else 12.0
+        elif op == b"Tz":
+            state["hscale"] = abs(numbers[0]) / 100 if numbers else 1.0
         elif op == b"cm":
-            state["cm"] *= _scale(_floats(operands))
+            state["cm"] *= _scale(numbers)
         elif op == b"Tm":
-            state["tm"] = _scale(_floats(operands))
+            state["tm"] = _scale(numbers)
         elif op == b"BT":
             state["tm"] = 1.0
         elif op in _SHOW_TEXT and _is_hidden(state):
@@ -203,14 +245,14 @@ def strip_hidden_text(page, reader) -> int:
 
 def _is_hidden(state: dict) -> bool:
     render = state["render"]
-    if render in (3, 7) or state["size"] * state["cm"] * state["tm"] < 1.0:
+    if render in (3, 7) or state["hscale"] < 0.01 or state["size"] * state["cm"] * state["tm"] < 1.0:
         return True
-    white = [min(state[c]) >= 0.95 for c in ("fill", "stroke")]
+    unseen = [min(state[c]) >= 0.95 or state[f"{c}_alpha"] <= 0.05 for c in ("fill", "stroke")]
     if render in (0, 4):  # fill only
-        return white[0]
+        return unseen[0]
     if render in (1, 5):  # stroke only
-        return white[1]
-    return all(white)  # fill and stroke
+        return unseen[1]
+    return all(unseen)  # fill and stroke
 
 
 def check_zip(path: Path, data: bytes) -> zipfile.ZipFile:
@@ -228,7 +270,12 @@ def check_zip(path: Path, data: bytes) -> zipfile.ZipFile:
         raise LoaderError(path, "archive expands too much (possible zip bomb)")
     if "word/document.xml" not in archive.namelist():
         raise LoaderError(path, "not a Word document (word/document.xml missing)")
-    bad = archive.testzip()
+    try:
+        bad = archive.testzip()
+    except RuntimeError:  # an encrypted entry
+        raise LoaderError(path, "the file is encrypted (password-protected)") from None
+    except (NotImplementedError, zlib.error, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise LoaderError(path, f"corrupt or unsupported zip data ({type(exc).__name__})") from None
     if bad is not None:
         raise LoaderError(path, f"corrupt or truncated file (bad entry {bad})")
     return archive

@@ -13,6 +13,7 @@ and they are a screen, not a proof: the prompts and the offline answerer's quoti
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from langchain_core.documents import Document
 
@@ -44,8 +45,15 @@ _PATTERNS = [
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
 
+def _plain(text: str) -> str:
+    """What a reader (or a model) sees: NFKC folds full-width and styled letters, and invisible format
+    characters (zero-width spaces, soft hyphens, direction marks) are dropped, so they cannot split a phrase."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+
+
 def find_instruction(text: str) -> str | None:
     """The first stretch of `text` that addresses the assistant, or None."""
+    text = _plain(text)
     match = _INSTRUCTION.search(text)
     if match is None:
         return None

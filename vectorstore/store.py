@@ -382,28 +382,27 @@ class KnowledgeStore:
             n_docs = len({d.metadata["doc_id"] for d in docs})
             doc_type = str(docs[0].metadata.get("type", "document"))
             now = datetime.now(UTC).isoformat(timespec="seconds")
+            incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
             with self._db() as con:  # the switch: one transaction
                 con.execute(
                     "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (source, doc_type, sha256, json.dumps(ids), len(ids), n_docs, now),
                 )
             self._changed()
+            if incoming is not None:  # the kept copy follows the manifest inside the crash window
+                incoming.replace(self.files_dir / source)
             stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
             if stale:
                 col.delete(ids=stale)
             marker.unlink(missing_ok=True)
-            if raw_file is not None:
-                self._keep_copy(source, raw_file)
             return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale))
 
-    def _keep_copy(self, source: str, raw_file: Path) -> None:
+    def _stage_copy(self, source: str, raw_file: Path) -> Path:
+        """Copy the ingested file next to its final place (kept for reindex); renamed in after the switch."""
         self.files_dir.mkdir(parents=True, exist_ok=True)
-        target = self.files_dir / source
-        if raw_file.resolve() == target.resolve():
-            return
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.copyfile(raw_file, tmp)
-        tmp.replace(target)
+        incoming = self.files_dir / f"{source}.incoming"
+        shutil.copyfile(raw_file, incoming)
+        return incoming
 
     def delete_source(self, source: str) -> int:
         """Remove a source and its chunks; returns how many chunks went (0 if it was unknown)."""
@@ -421,6 +420,6 @@ class KnowledgeStore:
             self._changed()
             for batch in _batches(old.chunk_ids):
                 col.delete(ids=batch)
-            marker.unlink(missing_ok=True)
             (self.files_dir / source).unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
             return old.chunks

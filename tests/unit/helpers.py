@@ -39,10 +39,17 @@ def pdf_bytes(pages: list[list[str | bytes]]) -> bytes:
         ops.append("ET")
         stream = "\n".join(ops).encode("latin-1")
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
+            f"/ExtGState << /Clear << /ca 0 /CA 0 >> /Opaque << /ca 1 /CA 1 >> >> >> "
             f"/Contents {page_ids[i] + 1} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: list[bytes]) -> bytes:
+    """A PDF file (header, numbered objects, a correct xref table, trailer) around the given object bodies;
+    object 1 must be the catalog."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

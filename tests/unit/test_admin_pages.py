@@ -126,6 +126,15 @@ def test_admin_disabled_without_a_configured_hash(monkeypatch: pytest.MonkeyPatc
     assert not at.text_input
 
 
+def test_a_mangled_hash_is_reported_not_a_silent_lockout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", "b2")  # what `echo "...$2b$12$..."` leaves behind
+    get_settings.cache_clear()
+    at = _app()
+    at.switch_page("app_pages/login.py").run()
+    assert "misconfigured" in at.error[0].value
+    assert not at.text_input
+
+
 # -- knowledge: upload, replace, delete -----------------------------------------------------------------
 
 FAQ_V1 = [

@@ -59,7 +59,7 @@ def test_chat_answers_while_an_upload_is_ingested(tmp_path: Path) -> None:
         latencies.append(time.perf_counter() - t0)
         assert answer.answer == expected and not answer.declined
     assert writer.is_alive(), "the upload finished before the questions: they did not overlap"
-    assert max(latencies) < 0.5, latencies  # nobody waited for the upload
+    assert max(latencies) < 1.5, latencies  # nobody waited for the upload (it holds the write lock ~3 s)
 
     writer.join(timeout=60)
     assert [(o.name, o.status) for o in outcome] == [("spare_parts.json", "added")]

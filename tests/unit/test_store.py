@@ -334,3 +334,33 @@ def test_reindex_of_an_empty_store(kb: KnowledgeBase) -> None:
     assert kb.store_dir.is_dir()
     assert kb.stats() == {"documents": 0, "chunks": 0}
     assert kb.search("anything") == []
+
+
+@pytest.mark.parametrize("damage", ["stale-copy", "missing-copy"])
+def test_reindex_refuses_a_kept_copy_that_is_not_the_stored_version(
+    damage: str, kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy
+) -> None:
+    """E.g. a crash between the manifest switch and the copy: reindexing must not bring back old prices
+    or drop a document without saying so."""
+    _two_sources(kb, tmp_path, faq_entries, demo_copy)
+    sources, ids = kb.list_sources(), chroma_ids(kb)
+    copy = kb.store.files_dir / "faq.json"
+    if damage == "stale-copy":
+        write_faq(copy, edited(faq_entries))
+    else:
+        copy.unlink()
+    report = kb.reindex()
+    reason = "does not match the stored version" if damage == "stale-copy" else "kept copy is missing"
+    assert report.done == [] and report.failed[0][0] == "faq.json" and reason in report.failed[0][1]
+    assert kb.list_sources() == sources and chroma_ids(kb) == ids
+
+
+def test_kept_copies_follow_ingest_and_delete(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict]) -> None:
+    path = write_faq(tmp_path / "faq.json", faq_entries)
+    kb.ingest_file(path)
+    assert sorted(p.name for p in kb.store.files_dir.iterdir()) == ["faq.json"]  # no .incoming left
+    write_faq(path, edited(faq_entries))
+    kb.ingest_file(path)
+    assert (kb.store.files_dir / "faq.json").read_bytes() == path.read_bytes()
+    kb.delete("faq.json")
+    assert list(kb.store.files_dir.iterdir()) == []
