@@ -12,7 +12,9 @@ from vectorstore.store import StoreError
 require_admin()
 state = st.session_state
 state.setdefault("uploader_key", 0)
-kb = knowledge_base()
+with st.spinner("Loading the offline models (first time only, ~10 s)…"):
+    kb = knowledge_base()
+    _ = kb.embeddings  # the store needs the model's id even to list documents
 
 st.title("Knowledge")
 st.caption(
@@ -46,8 +48,6 @@ files = st.file_uploader(
     key=f"uploader-{state.uploader_key}",
 )
 if st.button("Add to knowledge base", type="primary", disabled=not files):
-    with st.spinner("Loading the embedding model (first time only)…"):
-        _ = kb.embeddings
     bars = [st.progress(0.0, text=f"{f.name}: waiting") for f in files]
     labels = {"checking": "checking", "parsing": "checking and parsing", "embedding": "embedding"}
 
