@@ -1,11 +1,13 @@
-"""Admin: upload, replace, delete and re-index the store's documents (thin over core.uploads / KnowledgeBase)."""
+"""Admin: upload, replace, delete, download and re-index the store's documents, and add single answers
+(thin over core.uploads / KnowledgeBase)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.resources import knowledge_base, require_admin
-from core.uploads import UploadOutcome, ingest_uploads
+from app_pages.resources import feedback, knowledge_base, require_admin
+from core.analytics import summarize
+from core.uploads import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, STAFF_FAQ, UploadOutcome, add_faq_entry, ingest_uploads
 from loaders import SUPPORTED_EXTENSIONS
 from vectorstore.store import StoreError
 
@@ -58,6 +60,32 @@ if st.button("Add to knowledge base", type="primary", disabled=not files):
     state.uploader_key += 1  # clears the uploader so the same files are not sent twice
     st.rerun()
 
+# -- add one answer (filling a knowledge gap) --------------------------------------------------------------
+with st.expander("Add an answer (e.g. for a question the assistant declined)", expanded=False):
+    gaps = [g.question for g in summarize(feedback().rows()).declined_top]
+    if gaps:
+
+        def pick_gap() -> None:
+            state["faq-question"] = state["gap-pick"] if state["gap-pick"] in gaps else ""
+
+        st.selectbox(
+            "Start from a question customers asked and the assistant declined",
+            ["—", *gaps],
+            key="gap-pick",
+            on_change=pick_gap,
+        )
+    st.text_input("Question", key="faq-question", max_chars=MAX_QUESTION_CHARS)
+    st.text_area("Answer", key="faq-answer", max_chars=MAX_ANSWER_CHARS)
+    st.caption(f"Saved in `{STAFF_FAQ}` (download it below to edit or remove entries, then upload it again).")
+
+    def add_answer() -> None:
+        outcome = add_faq_entry(kb, state.get("faq-question", ""), state.get("faq-answer", ""))
+        state.upload_outcomes = [outcome]
+        if outcome.status != "rejected":
+            state["faq-question"], state["faq-answer"] = "", ""
+
+    st.button("Add answer", on_click=add_answer)
+
 for outcome in state.get("upload_outcomes", []):
     show_outcome(outcome)
 
@@ -89,6 +117,11 @@ else:
     col_delete, col_reindex = st.columns(2)
     with col_delete, st.container(border=True):
         target = st.selectbox("Document", [s.source for s in sources], key="delete-target")
+        kept = kb.kept_copy(target)
+        if kept is not None:
+            st.download_button(
+                "Download", data=kept.read_bytes, file_name=target, on_click="ignore", icon="⬇️"
+            )
         sure = st.checkbox("Yes, remove it from the assistant's answers", key="delete-confirm")
         if st.button("Delete document", disabled=not sure):
             try:

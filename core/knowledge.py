@@ -241,3 +241,11 @@ class KnowledgeBase:
     def list_sources(self) -> list[SourceInfo]:
         with self._swap.reading():
             return self.store.list_sources()
+
+    def kept_copy(self, source: str) -> Path | None:
+        """The stored file of `source` (what staff download to edit and upload again), or None."""
+        with self._swap.reading():
+            if self.store.get_source(source) is None:
+                return None
+            path = self.store.files_dir / source
+            return path if path.is_file() else None

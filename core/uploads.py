@@ -8,6 +8,7 @@ as it was; good files in the same upload still land.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tempfile
@@ -17,8 +18,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from core.analytics import normalise
 from core.knowledge import KnowledgeBase
 from loaders import SUPPORTED_EXTENSIONS, LoaderError
+from loaders.base import short_hash, slugify
+from loaders.screen import find_instruction
 from vectorstore.store import StoreError
 
 # (position in the upload, file name, stage, fraction done); stages: checking, parsing, embedding, done, rejected.
@@ -121,3 +125,39 @@ def _ingest_one(
     finally:
         path.unlink(missing_ok=True)
     return UploadOutcome(source, result.status, result.chunks, warnings=result.warnings)
+
+
+STAFF_FAQ = "staff_faq.json"
+MAX_QUESTION_CHARS = 300
+MAX_ANSWER_CHARS = 2000
+
+
+def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = STAFF_FAQ) -> UploadOutcome:
+    """Add (or update, when the same question is already there) one answer in the staff FAQ file, through
+    the same checks as an upload: the quick way to fill a knowledge gap seen in the analytics.
+
+    The kept copy of `source` is the file of record; the entry goes in and the whole file is ingested again
+    (only the new or changed entry is embedded)."""
+    question, answer = " ".join(question.split()), answer.strip()
+    if not question or not answer:
+        return UploadOutcome(source, "rejected", reason="both a question and an answer are needed")
+    if len(question) > MAX_QUESTION_CHARS or len(answer) > MAX_ANSWER_CHARS:
+        limits = f"{MAX_QUESTION_CHARS} characters for the question, {MAX_ANSWER_CHARS} for the answer"
+        return UploadOutcome(source, "rejected", reason=f"too long (at most {limits})")
+    flagged = find_instruction(question) or find_instruction(answer)
+    if flagged:
+        return UploadOutcome(source, "rejected", reason=f"reads like instructions to the assistant: “{flagged}”")
+    entries: list[dict] = []
+    kept = kb.kept_copy(source)
+    if kept is not None:
+        try:
+            data = json.loads(kept.read_text(encoding="utf-8"))
+            entries = list(data["questions"] if isinstance(data, dict) else data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return UploadOutcome(source, "rejected", reason=f"{source} in the store is not an FAQ JSON file")
+    key = normalise(question)
+    entries = [e for e in entries if not (isinstance(e, dict) and normalise(str(e.get("question", ""))) == key)]
+    entries.append({"id": f"staff-{slugify(question, 40)}-{short_hash(key, length=6)}", "question": question,
+                    "answer": answer, "category": "staff"})  # fmt: skip
+    body = json.dumps({"questions": entries}, ensure_ascii=False, indent=1).encode("utf-8")
+    return ingest_uploads(kb, [(source, body)])[0]

@@ -456,3 +456,19 @@ def test_an_internal_error_rejects_that_file_only_and_changes_nothing(tmp_path: 
     assert out[0].reason == "internal error while storing it (RuntimeError); nothing was changed"
     assert out[1].status == "added"
     assert [(s.source, s.sha256) for s in kb.list_sources() if s.source == "faq.json"] == before
+
+
+def test_add_faq_entry_checks_its_input_and_keeps_other_entries(upload_kb: KnowledgeBase) -> None:
+    from core.uploads import add_faq_entry
+
+    assert add_faq_entry(upload_kb, "  ", "Yes.").reason == "both a question and an answer are needed"
+    assert add_faq_entry(upload_kb, "Lids?", "x" * 2001).reason.startswith("too long")
+    assert add_faq_entry(upload_kb, "Do you sell lids?", "Yes, $19.").status == "added"
+    assert add_faq_entry(upload_kb, "Do you engrave knives?", "Yes, free.").status == "replaced"
+    assert add_faq_entry(upload_kb, "DO YOU SELL LIDS", "Yes, $21.").status == "replaced"
+    data = json.loads(upload_kb.kept_copy("staff_faq.json").read_text())
+    assert [(e["question"], e["answer"]) for e in data["questions"]] == [
+        ("Do you engrave knives?", "Yes, free."),
+        ("DO YOU SELL LIDS", "Yes, $21."),
+    ]
+    assert upload_kb.store.get_source("staff_faq.json").chunks == 2
