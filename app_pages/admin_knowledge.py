@@ -119,9 +119,7 @@ else:
         target = st.selectbox("Document", [s.source for s in sources], key="delete-target")
         kept = kb.kept_copy(target)
         if kept is not None:
-            st.download_button(
-                "Download", data=kept.read_bytes, file_name=target, on_click="ignore", icon="⬇️"
-            )
+            st.download_button("Download", data=kept.read_bytes, file_name=target, on_click="ignore", icon="⬇️")
         sure = st.checkbox("Yes, remove it from the assistant's answers", key="delete-confirm")
         if st.button("Delete document", disabled=not sure):
             try:
