@@ -96,8 +96,7 @@ try:
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
-stats = kb.stats()
-st.caption(f"{stats['documents']} documents, {stats['chunks']} chunks")
+st.caption(f"{len(sources)} documents, {sum(s.chunks for s in sources)} chunks")
 if not sources:
     st.info("The store is empty: upload files above.")
 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.resources import knowledge_base, require_admin
+from app_pages.resources import assistant, knowledge_base, require_admin
 from app_pages.widgets import product_line
 from core.language import detect_language
 from core.settings import get_settings
@@ -30,7 +30,7 @@ if query.strip():
         st.error(str(exc))
         hits = []
     lang = detect_language(query)
-    threshold = settings.decline_thresholds.get(lang, settings.decline_thresholds.get("en", 0.5))
+    threshold = assistant().extractive.threshold(lang)
     if hits and hits[0].score < threshold:
         st.warning(
             f"Top score {hits[0].score:.3f} is below the decline threshold {threshold:.2f} ({lang}): "

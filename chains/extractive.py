@@ -68,8 +68,12 @@ class ExtractiveAnswerer:
     def decline_text(self, lang: str) -> str:
         return DECLINE.get(lang, DECLINE["en"]).format(**self.contact.__dict__)
 
+    def threshold(self, lang: str) -> float:
+        """Minimum top score to answer in `lang` (English's when the language has none)."""
+        return self.thresholds.get(lang, self.thresholds.get("en", 0.5))
+
     def answer(self, hits: list[Hit], lang: str) -> Extracted:
-        threshold = self.thresholds.get(lang, self.thresholds.get("en", 0.5))
+        threshold = self.threshold(lang)
         if not hits or hits[0].score < threshold:
             return Extracted(self.decline_text(lang), [], True)
         top = hits[0]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from core.analytics import normalise
 from core.knowledge import KnowledgeBase
-from loaders import SUPPORTED_EXTENSIONS, LoaderError
-from loaders.base import short_hash, slugify
+from loaders import LoaderError
+from loaders.base import short_hash, slugify, too_large
 from loaders.screen import find_instruction
 from vectorstore.store import StoreError
 
@@ -99,15 +99,11 @@ def _ingest_one(
         source = safe_source_name(name)
     except ValueError as exc:
         return UploadOutcome(name, "rejected", reason=str(exc))
-    if Path(source).suffix.lower() not in SUPPORTED_EXTENSIONS:
-        kinds = ", ".join(SUPPORTED_EXTENSIONS)
-        return UploadOutcome(name, "rejected", reason=f"unsupported file type (supported: {kinds})")
     if source in seen:
         return UploadOutcome(name, "rejected", reason="the same file name appears twice in this upload")
     seen.add(source)
-    if len(data) > kb.settings.max_file_bytes:  # before writing it anywhere
-        limit = kb.settings.max_file_bytes
-        return UploadOutcome(name, "rejected", reason=f"file is too large ({len(data):,} bytes; limit {limit:,})")
+    if reason := too_large(len(data), kb.settings.max_file_bytes):  # before writing it anywhere
+        return UploadOutcome(name, "rejected", reason=reason)
     path = tmp / source
     path.write_bytes(data)
     try:

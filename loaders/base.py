@@ -18,6 +18,11 @@ class LoaderError(Exception):
         super().__init__(f"{Path(path).name}: {reason}")
 
 
+def too_large(size: int, max_bytes: int) -> str | None:
+    """The refusal reason for a file of `size` bytes, or None when it is within the limit."""
+    return f"file is too large ({size:,} bytes; limit {max_bytes:,})" if size > max_bytes else None
+
+
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     """Read a whole file with the checks every loader needs (exists, readable, not empty, not huge)."""
     try:
@@ -30,8 +35,8 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
         raise LoaderError(path, "not a regular file")
     if size == 0:
         raise LoaderError(path, "file is empty")
-    if size > max_bytes:
-        raise LoaderError(path, f"file is too large ({size:,} bytes; limit {max_bytes:,})")
+    if reason := too_large(size, max_bytes):
+        raise LoaderError(path, reason)
     try:
         return path.read_bytes()
     except OSError as exc:

@@ -16,7 +16,7 @@ from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
-from loaders.base import LoaderError, base_metadata, make_document
+from loaders.base import LoaderError, base_metadata, check_content_type, make_document
 
 # Office files are zips: refuse ones that would inflate far beyond their size before parsing them.
 MAX_ZIP_ENTRIES = 2_000
@@ -99,8 +99,7 @@ class PDFLoader(ChunkedDocumentLoader):
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
-        if not self.data[:1024].lstrip().startswith(b"%PDF-"):
-            raise LoaderError(self.path, "not a PDF file (missing %PDF header)")
+        check_content_type(self.path, self.data)
         try:
             reader = PdfReader(io.BytesIO(self.data), strict=False)
             if reader.is_encrypted:
