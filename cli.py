@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -87,8 +88,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = _kb(args).stats()
-    print(json.dumps(stats) if args.json else f"{stats['documents']} documents, {stats['chunks']} chunks")
+    """Counts from the manifest, and whether the search index can serve them (it is opened: a health check)."""
+    health = _kb(args).health()
+    if args.json:
+        print(json.dumps({k: getattr(health, k) for k in ("documents", "chunks", "indexed", "status")}))
+    else:
+        print(f"{health.documents} documents, {health.chunks} chunks")
+    if health.status != "ok":
+        print(f"error: the search index is {health.status}: {health.detail}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -256,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="note: %(message)s")  # e.g. a store recovered after a crash
     if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
         print("error: --k must be at least 1", file=sys.stderr)
         return 2

@@ -92,10 +92,23 @@ for outcome in state.get("upload_outcomes", []):
 # -- documents ------------------------------------------------------------------------------------------
 st.subheader("Documents in the store")
 try:
+    health = kb.health()  # opens the search index: after a crash this is where it is checked and rebuilt
     sources = kb.list_sources()
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
+if health.status == "recovering":
+    st.warning(f"The search index is being rebuilt after a crash ({health.detail}). Reload in a moment.", icon="⏳")
+elif health.status != "ok":
+    st.error(f"The search index cannot serve answers: {health.detail}", icon="⛔")
+events = kb.events(limit=10)
+if events:
+    latest = events[0]
+    show = st.error if latest.kind == "recovery_failed" else st.info
+    show(f"{latest.at.replace('T', ' ').removesuffix('+00:00')} UTC: {latest.message}", icon="🛠️")
+    with st.expander(f"Store log ({len(events)} most recent events)"):
+        for event in events:
+            st.caption(f"{event.at.replace('T', ' ').removesuffix('+00:00')} UTC · {event.kind} · {event.message}")
 st.caption(f"{len(sources)} documents, {sum(s.chunks for s in sources)} chunks")
 if not sources:
     st.info("The store is empty: upload files above.")

@@ -61,7 +61,7 @@ with st.spinner("Loading the offline models (first time only, ~10 s)…"):
 for msg in state.messages:
     with st.chat_message(msg["role"]):
         st.markdown(msg["content"])
-        if msg["role"] == "assistant":
+        if msg["role"] == "assistant" and msg["id"] is not None:
             st.caption(f"Answered by: {msg['model']}")
             show_sources(msg["sources"])
             st.feedback("thumbs", key=f"fb-{msg['id']}", on_change=rate, args=(msg["id"], f"fb-{msg['id']}"))
@@ -72,6 +72,7 @@ if question:
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
+        result = None
         try:
             pending = bot.ask_stream(question, session_id=state.session_id)
             st.write_stream(paced(pending.chunks()))
@@ -81,7 +82,11 @@ if question:
                 f"Sorry, something went wrong on our side ({type(exc).__name__}). Please try again, or contact "
                 f"{settings.contact_email}."
             )
-        else:
+        if result is not None and result.unavailable:  # the store is recovering: nothing to log or rate
+            state.messages.append(
+                {"role": "assistant", "content": result.answer, "sources": [], "model": result.model, "id": None}
+            )
+        elif result is not None:
             st.caption(f"Answered by: {result.model}")
             show_sources(result.sources)
             row_id = feedback().record(

@@ -15,8 +15,10 @@ from core.settings import get_settings
 
 @st.cache_resource(show_spinner=False)
 def assistant() -> Assistant:
-    """One assistant (models, store, memory keyed by session id) per server process."""
-    return Assistant(get_settings())
+    """One assistant (models, store, memory keyed by session id) per server process. A store found unreadable
+    after a crash is rebuilt in the background while customers are told "one moment"."""
+    settings = get_settings()
+    return Assistant(settings, KnowledgeBase(settings, recover_in_background=True))
 
 
 def knowledge_base() -> KnowledgeBase:

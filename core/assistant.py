@@ -8,6 +8,7 @@ model passed in (tests). Retrieval gates every provider: below the decline thres
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -20,9 +21,22 @@ from chains.memory import SessionMemory, Turn
 from core.knowledge import KnowledgeBase
 from core.language import detect_language
 from core.settings import Settings
-from vectorstore.store import Hit
+from vectorstore.store import Hit, StoreError, StoreRecovering
 
 MAX_QUESTION_CHARS = 1000
+logger = logging.getLogger(__name__)
+
+# While the knowledge store is being rebuilt after a crash (seconds), or cannot be read at all.
+ONE_MOMENT = {
+    "en": "One moment, please: we're refreshing our store's information. Please ask again in a minute.",
+    "es": "Un momento, por favor: estamos actualizando la información de la tienda. Vuelve a preguntar en un minuto.",
+}
+UNAVAILABLE = {
+    "en": "Sorry, our store's information can't be reached right now. Please contact our team at {email} or "
+    "{phone} ({hours}).",
+    "es": "Lo siento, ahora mismo no podemos consultar la información de la tienda. Escríbenos a {email} o "
+    "llámanos al {phone} ({hours}).",
+}
 
 
 @dataclass
@@ -36,6 +50,7 @@ class AssistantAnswer:
     standalone_question: str = ""
     language: str = "en"
     seconds: float = 0.0
+    unavailable: bool = False  # the store could not be searched (not an answer: not logged, not remembered)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -135,7 +150,10 @@ class Assistant:
         if llm is not None and history:
             with contextlib.suppress(Exception):  # best effort: the offline rewrite above stands in
                 standalone = llm.condense(question, history)
-        hits = self.kb.search(standalone, self.settings.top_k)
+        try:
+            hits = self.kb.search(standalone, self.settings.top_k)
+        except StoreError as exc:
+            return self._unavailable(exc, lang, t0)
         offline = self.extractive.answer(hits, lang)
 
         def finish(text: str, model: str, used: list[Hit], declined: bool) -> AssistantAnswer:
@@ -169,3 +187,14 @@ class Assistant:
             return finish(text, llm.name, hits, False)
 
         return PendingAnswer(generate(), done)
+
+    def _unavailable(self, exc: StoreError, lang: str, t0: float) -> PendingAnswer:
+        """ "One moment" while the store recovers; the contact route if it cannot be read at all."""
+        if isinstance(exc, StoreRecovering):
+            text = ONE_MOMENT.get(lang, ONE_MOMENT["en"])
+        else:
+            logger.error("the knowledge store cannot be searched: %s", exc)
+            text = UNAVAILABLE.get(lang, UNAVAILABLE["en"]).format(**self.extractive.contact.__dict__)
+        answer = AssistantAnswer(text, model="unavailable", language=lang, unavailable=True)
+        answer.seconds = time.perf_counter() - t0
+        return PendingAnswer(iter([text]), lambda _t: answer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,12 +14,16 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from core.embeddings import build_embeddings
+from core.faults import fault_point
 from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
+from vectorstore.manifest import Manifest, SourceInfo, StoreEvent
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
-from vectorstore.store import Hit, KnowledgeStore, SourceInfo, UpsertResult, release_chroma
+from vectorstore.store import Health, Hit, KnowledgeStore, UpsertResult
 
 FileProgress = Callable[[str, int, int], None]
+logger = logging.getLogger(__name__)
+REINDEX_COMPLETE = "reindex.complete"  # written into a staged store once it is whole
 
 
 @dataclass
@@ -95,10 +100,15 @@ class KnowledgeBase:
     """
 
     def __init__(
-        self, settings: Settings, store_dir: str | Path | None = None, embeddings: Embeddings | None = None
+        self,
+        settings: Settings,
+        store_dir: str | Path | None = None,
+        embeddings: Embeddings | None = None,
+        recover_in_background: bool = False,
     ) -> None:
         self.settings = settings
         self.store_dir = Path(store_dir or settings.store_dir)
+        self.recover_in_background = recover_in_background
         self._embeddings = embeddings
         self._store: KnowledgeStore | None = None
         self._searcher: Searcher | None = None
@@ -114,10 +124,36 @@ class KnowledgeBase:
     @property
     def store(self) -> KnowledgeStore:
         if self._store is None:
+            self._finish_interrupted_swap()
             self._store = KnowledgeStore(
-                self.store_dir, self.embeddings, self.settings.collection, self.settings.chroma_url
+                self.store_dir,
+                self.embeddings,
+                self.settings.collection,
+                self.settings.chroma_url,
+                recover_in_background=self.recover_in_background,
             )
         return self._store
+
+    def _sibling(self, suffix: str) -> Path:
+        return self.store_dir.with_name(self.store_dir.name + suffix)
+
+    def _finish_interrupted_swap(self) -> None:
+        """A reindex killed between its two renames leaves no store directory: finish the swap when the new
+        store was complete, else put the old one back (a store is never silently emptied)."""
+        if self.store_dir.exists():
+            return
+        staging, backup = self._sibling(".reindex"), self._sibling(".old")
+        if (staging / REINDEX_COMPLETE).exists():
+            staging.rename(self.store_dir)
+            (self.store_dir / REINDEX_COMPLETE).unlink()
+            message = "A re-index was interrupted while swapping stores; the complete new store was put in place."
+        elif backup.exists():
+            backup.rename(self.store_dir)
+            message = "A re-index was interrupted while swapping stores; the previous store was put back."
+        else:
+            return
+        Manifest(self.store_dir / "manifest.sqlite3").add_event("recovered", message)
+        logger.warning("knowledge store %s: %s", self.store_dir, message)
 
     @property
     def searcher(self) -> Searcher:
@@ -197,9 +233,9 @@ class KnowledgeBase:
                 problems.append((info.source, "its kept copy does not match the stored version; upload it again"))
         if problems:
             return IngestReport([], problems)
-        staging = self.store_dir.with_name(self.store_dir.name + ".reindex")
+        staging = self._sibling(".reindex")
         shutil.rmtree(staging, ignore_errors=True)
-        kept = staging.with_name(self.store_dir.name + ".files")
+        kept = self._sibling(".files")
         shutil.rmtree(kept, ignore_errors=True)
         kept.mkdir(parents=True)
         for info in sources:
@@ -213,14 +249,19 @@ class KnowledgeBase:
             shutil.rmtree(kept, ignore_errors=True)
             return report
         staging.mkdir(parents=True, exist_ok=True)  # nothing to index still gives an (empty) store
-        backup = self.store_dir.with_name(self.store_dir.name + ".old")
+        (staging / REINDEX_COMPLETE).touch()
+        backup = self._sibling(".old")
         shutil.rmtree(backup, ignore_errors=True)
+        fault_point("kb.reindex_built")
         with self._swap.swapping():
-            release_chroma(self.store_dir / "chroma")
+            if self._store is not None:
+                self._store.close()
             self._store, self._searcher = None, None
             if self.store_dir.exists():
                 self.store_dir.rename(backup)
+            fault_point("kb.reindex_swap")
             staging.rename(self.store_dir)
+            (self.store_dir / REINDEX_COMPLETE).unlink()
         shutil.rmtree(backup, ignore_errors=True)
         shutil.rmtree(kept, ignore_errors=True)
         return report
@@ -237,6 +278,16 @@ class KnowledgeBase:
     def stats(self) -> dict[str, int]:
         with self._swap.reading():
             return self.store.stats()
+
+    def health(self) -> Health:
+        """Open the index (checking and, after a crash, rebuilding it) and say what it can serve."""
+        with self._swap.reading():
+            return self.store.health()
+
+    def events(self, limit: int = 20) -> list[StoreEvent]:
+        """Recoveries and other things that happened to the store, newest first."""
+        with self._swap.reading():
+            return self.store.events(limit)
 
     def list_sources(self) -> list[SourceInfo]:
         with self._swap.reading():

@@ -1,21 +1,27 @@
-"""Persistent Chroma store (cosine space) keyed by source file, with deterministic chunk ids.
+"""Persistent Chroma store (cosine space) keyed by source file, with deterministic chunk ids, that survives
+being killed at any moment.
 
-Chroma alone cannot replace a document atomically, so a small SQLite manifest records which chunk ids
-make up the live version of each source. Ingest writes the new chunks first, then switches the manifest
-in one transaction, then deletes the old chunks; readers only see ids the manifest lists. A crash at any
-point leaves either the old or the new version visible, never half of one, and the orphans are swept on
-the next write. One writer process per directory (Chroma is not process-safe); see README for server mode.
+Two layers under one directory:
+- `manifest.sqlite3` (vectorstore/manifest.py) is the source of truth: the live chunk ids of every source,
+  and a copy of every chunk with its vector. SQLite transactions make it crash-safe.
+- `chroma/` is the search index, derived from the manifest. Chroma's HNSW files are not crash-safe, so a
+  process that finds the index unreadable after a crash rebuilds it from the manifest (vectorstore/recovery.py).
+
+A write embeds and stores the new chunks (manifest copy first, then Chroma), switches the manifest row in one
+transaction, then drops the old chunks; readers only see ids the manifest lists. A crash at any point leaves
+the old or the new version visible, never half of one; leftovers are swept by the next write. One writer
+process per directory (Chroma is not process-safe); see README for server mode.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,47 +29,33 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from core.embeddings import embedding_id as get_embedding_id
+from core.faults import fault_point
 from loaders.base import short_hash
+from vectorstore.chroma import (
+    chroma_reason,
+    http_client,
+    is_chroma_error,
+    open_collection,
+    persistent_client,
+    release_chroma,
+)
+from vectorstore.manifest import Manifest, SourceInfo, StoredChunk, StoreEvent, batches, utc_now
+from vectorstore.recovery import PROBE_SAMPLES, OpenMarkers, RebuildError, probe_index, rebuild_index
 
 Progress = Callable[[int, int], None]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sources (
-    source TEXT PRIMARY KEY,
-    doc_type TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    chunk_ids TEXT NOT NULL,
-    chunks INTEGER NOT NULL,
-    documents INTEGER NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-
-_BATCH = 5000  # ids per Chroma get/delete call: keeps each SQLite statement well under its variable limit
-
-
-def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
-    """`ids` in slices of `_BATCH`."""
-    for start in range(0, len(ids), _BATCH):
-        yield list(ids[start : start + _BATCH])
+logger = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
     """The store cannot be used as configured (e.g. it was built with another embedding model)."""
 
 
-def release_chroma(chroma_dir: Path) -> None:
-    """Drop Chroma's process-wide client for `chroma_dir`: Chroma caches one per path, so after the
-    directory is moved or replaced (reindex) it would keep serving the old, deleted files read-only."""
-    from chromadb.api.shared_system_client import SharedSystemClient
+class StoreUnavailable(StoreError):
+    """The search index cannot serve right now: it failed and is being checked, or it could not be repaired."""
 
-    key = str(chroma_dir)
-    system = SharedSystemClient._identifier_to_system.pop(key, None)
-    SharedSystemClient._identifier_to_refcount.pop(key, None)
-    if system is not None:
-        system.stop()
+
+class StoreRecovering(StoreUnavailable):
+    """The index is being rebuilt after a crash; it serves again in a moment."""
 
 
 @dataclass
@@ -84,19 +76,6 @@ class Hit:
 
 
 @dataclass
-class SourceInfo:
-    """A source file as the store knows it."""
-
-    source: str
-    doc_type: str
-    sha256: str
-    chunks: int
-    documents: int
-    updated_at: str
-    chunk_ids: list[str] = field(default_factory=list, repr=False)
-
-
-@dataclass
 class UpsertResult:
     """What one ingest did: status is added, replaced or unchanged."""
 
@@ -107,6 +86,17 @@ class UpsertResult:
     embedded: int
     removed: int
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Health:
+    """What the store can serve right now (stats reads only the manifest; this opens the index)."""
+
+    status: str  # ok | recovering | unavailable
+    documents: int
+    chunks: int
+    indexed: int | None
+    detail: str = ""
 
 
 def embedding_text(doc: Document) -> str:
@@ -136,7 +126,10 @@ def chunk_id(doc: Document, index: int) -> str:
 
 
 class KnowledgeStore:
-    """Chroma collection + manifest under one directory. Thread-safe within one process."""
+    """Chroma collection + manifest under one directory. Thread-safe within one process.
+
+    `recover_in_background`: when the index must be rebuilt after a crash, do it in a thread and answer
+    `StoreRecovering` meanwhile (the app: customers get "one moment"), instead of in the calling thread (CLI)."""
 
     def __init__(
         self,
@@ -144,16 +137,24 @@ class KnowledgeStore:
         embeddings: Embeddings,
         collection: str = "knowledge",
         chroma_url: str | None = None,
+        recover_in_background: bool = False,
     ) -> None:
         self.dir = Path(store_dir)
         self.chroma_url = chroma_url
         self.embeddings = embeddings
         self.embedding_id = get_embedding_id(embeddings)
         self.collection_name = collection
+        self.recover_in_background = recover_in_background
+        self.manifest = Manifest(self.dir / "manifest.sqlite3")
+        self._markers = OpenMarkers(self.dir)
         self._lock = threading.RLock()
         self._collection = None
+        self._registered = False
+        self._suspect = False  # a Chroma call failed: check the index before trusting it again
+        self._recovery: threading.Thread | None = None
+        self._failure: str | None = None
         self._active: set[str] | None = None
-        self._active_version: float | None = None
+        self._active_version: int | None = None
         self._listeners: list[Callable[[], None]] = []
 
     # -- plumbing -----------------------------------------------------------------------------------
@@ -163,71 +164,168 @@ class KnowledgeStore:
         return self.dir / "files"
 
     @property
-    def _marker(self) -> Path:
-        """Exists while a write is between its Chroma and manifest steps; orphans are swept if it survives."""
-        return self.dir / "ingest.inprogress"
+    def chroma_dir(self) -> Path:
+        return self.dir / "chroma"
 
     @property
-    def _manifest_path(self) -> Path:
-        return self.dir / "manifest.sqlite3"
+    def _marker(self) -> Path:
+        """Exists while a write is between its first chunk and its last delete; leftovers are swept if it survives."""
+        return self.dir / "ingest.inprogress"
 
-    def _db(self) -> sqlite3.Connection:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self._manifest_path, timeout=30)
-        con.executescript(_SCHEMA)
-        return con
-
-    def _check_model(self, con: sqlite3.Connection) -> None:
-        row = con.execute("SELECT value FROM meta WHERE key='embedding_id'").fetchone()
-        if row is None:
-            with con:
-                con.execute("INSERT OR REPLACE INTO meta VALUES ('embedding_id', ?)", (self.embedding_id,))
-        elif row[0] != self.embedding_id:
+    def _check_model(self) -> None:
+        stored = self.manifest.get_meta("embedding_id")
+        if stored is None:
+            self.manifest.set_meta("embedding_id", self.embedding_id)
+        elif stored != self.embedding_id:
             raise StoreError(
-                f"the store at {self.dir} was built with embedding model '{row[0]}' but the app is configured "
+                f"the store at {self.dir} was built with embedding model '{stored}' but the app is configured "
                 f"with '{self.embedding_id}'; run `python cli.py reindex` or point --store at another directory"
             )
 
     def collection(self):
-        """The Chroma collection, opened on first use (cosine space, no Chroma-side embedding function).
+        """The Chroma collection, opened (and, after a crash, checked or rebuilt) on first use.
 
-        Once open it is returned without the write lock, so searches never wait for a long ingest."""
-        if self._collection is not None:
-            return self._collection
+        Once open it is returned without the write lock, so searches never wait for a long ingest; while the
+        index is being rebuilt, `StoreRecovering` is raised at once instead of waiting."""
+        col = self._collection
+        if col is not None:
+            return col
+        self._raise_if_unavailable()
         with self._lock:
             if self._collection is None:
-                import chromadb
-                from chromadb.config import Settings as ChromaSettings
-
-                with self._db() as con:
-                    self._check_model(con)
-                chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-                if self.chroma_url:  # server mode (`chroma run`): several processes share one Chroma
-                    from urllib.parse import urlparse
-
-                    url = urlparse(self.chroma_url)
-                    client = chromadb.HttpClient(
-                        host=url.hostname or "127.0.0.1",
-                        port=url.port or 8000,
-                        ssl=url.scheme == "https",
-                        settings=chroma_settings,
-                    )
-                else:
-                    client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
-                self._collection = client.get_or_create_collection(
-                    self.collection_name,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"embedding_id": self.embedding_id},
-                )
+                self._raise_if_unavailable()
+                self._open()
             return self._collection
+
+    def _raise_if_unavailable(self) -> None:
+        if self._recovery is not None and self._recovery.is_alive():
+            raise StoreRecovering("the search index is being rebuilt after a crash; it is back in a moment")
+        if self._failure is not None:
+            raise StoreUnavailable(self._failure)
+
+    def _open(self) -> None:
+        """Open the index; check it in a child process first if a process died with it open (or it failed)."""
+        self._check_model()
+        if self.chroma_url:
+            self._collection = open_collection(http_client(self.chroma_url), self.collection_name, self.embedding_id)
+            return
+        stale, live = self._markers.others()
+        if not self._registered:
+            self._markers.register()
+            self._registered = True
+        checked = bool(stale) or self._suspect
+        if checked:
+            verdict = self._probe()
+            if not verdict.ok:
+                if live:
+                    raise StoreUnavailable(
+                        f"the search index is unreadable ({verdict.reason}) and other processes ({live}) have the "
+                        "store open; stop them so it can be rebuilt"
+                    )
+                self._recover(verdict.reason, stale)
+                return
+            OpenMarkers.clear(stale)
+            self._suspect = False
+        self._collection = open_collection(persistent_client(self.chroma_dir), self.collection_name, self.embedding_id)
+        if checked or self._copies_missing():
+            self._reconcile()
+
+    def _probe(self):
+        live = sorted(self.manifest.live_ids())
+        step = max(1, len(live) // PROBE_SAMPLES)
+        samples = [c for batch in self.manifest.get_chunks(live[::step][:PROBE_SAMPLES]) for c in batch]
+        release_chroma(self.chroma_dir)  # this process must not keep a view of the index the child judges
+        return probe_index(self.chroma_dir, self.collection_name, samples, len(live))
+
+    def _copies_missing(self) -> bool:
+        """True for a store written before the manifest kept chunk copies (they are filled in once)."""
+        with self.manifest.connect() as con:
+            copies = con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return copies < self.stats()["chunks"]
+
+    def _reconcile(self) -> None:
+        """After a check: copy into the manifest what only Chroma holds (older stores), and put back into
+        Chroma any live chunk it lacks (from the manifest's copy)."""
+        in_index = set(self._chroma(lambda col: col.get(include=[])["ids"]))
+        live, copies = self.manifest.live_ids(), self.manifest.chunk_ids()
+        backfill = sorted((live & in_index) - copies)
+        for batch in batches(backfill, 1000):
+            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=["embeddings", "documents", "metadatas"]))
+            self.manifest.put_chunks(res["ids"], res["documents"], res["metadatas"], res["embeddings"])
+        missing = live - in_index
+        for chunks in self.manifest.get_chunks(missing):
+            self._index(chunks)
+        if missing - copies:
+            raise StoreUnavailable(
+                f"{len(missing - copies)} live chunks are neither in the index nor in the manifest; "
+                "run `python cli.py reindex` to rebuild the store from its kept files"
+            )
+
+    # -- crash recovery -----------------------------------------------------------------------------
+    def _recover(self, reason: str, stale: list[Path]) -> None:
+        """Rebuild the index from the manifest, in a thread (then raise `StoreRecovering`) or right here."""
+        logger.warning("knowledge store %s: the search index is unreadable (%s); rebuilding it", self.dir, reason)
+        if not self.recover_in_background:
+            self._rebuild(reason, stale)
+            return
+        self._recovery = threading.Thread(target=self._rebuild, args=(reason, stale), daemon=True, name="recovery")
+        self._recovery.start()
+        raise StoreRecovering("the search index is being rebuilt after a crash; it is back in a moment")
+
+    def _rebuild(self, reason: str, stale: list[Path]) -> None:
+        with self._lock:
+            try:
+                report = rebuild_index(self.dir, self.manifest, self.collection_name, self.embedding_id)
+            except Exception as exc:
+                if not isinstance(exc, (RebuildError, OSError)) and not is_chroma_error(exc):
+                    raise
+                self._failure = f"the search index is unreadable ({reason}) and could not be rebuilt: {exc}"
+                self.manifest.add_event("recovery_failed", self._failure)
+                logger.error("knowledge store %s: %s", self.dir, self._failure)
+                if self.recover_in_background:
+                    return
+                raise StoreUnavailable(self._failure) from exc
+            kept = f"; the unreadable index was kept in {report.kept_as.name}/" if report.kept_as else ""
+            documents = f"{report.sources:,} document" + ("" if report.sources == 1 else "s")
+            message = (
+                f"The search index was unreadable after a crash ({reason}). Rebuilt it from the store's own "
+                f"copies: {report.chunks:,} chunks of {documents} in {report.seconds:.1f} s; nothing was "
+                f"re-embedded and no document was lost{kept}."
+            )
+            self.manifest.add_event("recovered", message)
+            logger.warning("knowledge store %s: %s", self.dir, message)
+            OpenMarkers.clear(stale)
+            self._suspect = False
+            self._collection = open_collection(
+                persistent_client(self.chroma_dir), self.collection_name, self.embedding_id
+            )
+
+    def _chroma(self, call: Callable, retry: bool = False):
+        """Run `call(collection)`. A Chroma error marks the index suspect: it is checked in a child process
+        (and rebuilt if unreadable) before its next use. With `retry` (reads), that happens now and the call
+        is made once more; writes fail instead (their marker makes the next write sweep)."""
+        attempts = 2 if retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return call(self.collection())
+            except Exception as exc:
+                if not is_chroma_error(exc):
+                    raise
+                with self._lock:
+                    self._collection, self._suspect = None, True
+                logger.info("knowledge store %s: Chroma failed (%s); checking the index", self.dir, exc)
+                if attempt == attempts:
+                    raise StoreUnavailable(f"the search index failed ({chroma_reason(exc)})") from exc
 
     def close(self) -> None:
         """Release the Chroma client (needed before the directory is moved, see `release_chroma`)."""
         with self._lock:
             self._collection = None
             self._active = None
-            release_chroma(self.dir / "chroma")
+            release_chroma(self.chroma_dir)
+            if self._registered:
+                self._markers.unregister()
+                self._registered = False
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` after every write (the BM25 index uses it to rebuild)."""
@@ -239,41 +337,44 @@ class KnowledgeStore:
             callback()
 
     def active_ids(self) -> set[str]:
-        """Ids of the live chunks (reloaded when another process rewrote the manifest)."""
-        version = self._manifest_path.stat().st_mtime if self._manifest_path.exists() else 0.0
+        """Ids of the live chunks (reloaded when the manifest's generation moved, e.g. another process wrote)."""
+        version = self.manifest.generation()
         if self._active is None or version != self._active_version:
-            ids: set[str] = set()
-            for info in self.list_sources(with_ids=True):
-                ids.update(info.chunk_ids)
-            self._active, self._active_version = ids, version
+            self._active, self._active_version = self.manifest.live_ids(), version
         return self._active
 
     # -- reading ------------------------------------------------------------------------------------
-    def _select(self, where: str = "", args: tuple = (), with_ids: bool = True) -> list[SourceInfo]:
-        """Manifest rows as `SourceInfo`, newest first (chunk ids parsed only when asked for)."""
-        if not self._manifest_path.exists():
-            return []
-        with self._db() as con:
-            rows = con.execute(
-                "SELECT source, doc_type, sha256, chunks, documents, updated_at, chunk_ids FROM sources "
-                f"{where} ORDER BY updated_at DESC",
-                args,
-            ).fetchall()
-        return [SourceInfo(*r[:6], json.loads(r[6]) if with_ids else []) for r in rows]
-
     def list_sources(self, with_ids: bool = False) -> list[SourceInfo]:
         """Every source in the store, newest first."""
-        return self._select(with_ids=with_ids)
+        return self.manifest.select(with_ids=with_ids)
 
     def get_source(self, source: str) -> SourceInfo | None:
         """One source with its chunk ids, or None."""
-        found = self._select("WHERE source=?", (source,))
+        found = self.manifest.select("WHERE source=?", (source,))
         return found[0] if found else None
 
     def stats(self) -> dict[str, int]:
-        """`documents` = source files, `chunks` = live vectors."""
+        """`documents` = source files, `chunks` = live vectors (from the manifest; `health` opens the index)."""
         infos = self.list_sources()
         return {"documents": len(infos), "chunks": sum(i.chunks for i in infos)}
+
+    def health(self) -> Health:
+        """Open the index (checking or rebuilding it after a crash) and count what it holds."""
+        stats = self.stats()
+        try:
+            indexed = self._chroma(lambda col: col.count(), retry=True)
+        except StoreRecovering as exc:
+            return Health("recovering", stats["documents"], stats["chunks"], None, str(exc))
+        except StoreUnavailable as exc:
+            return Health("unavailable", stats["documents"], stats["chunks"], None, str(exc))
+        if indexed < stats["chunks"]:
+            detail = f"the index holds {indexed} of {stats['chunks']} live chunks"
+            return Health("unavailable", stats["documents"], stats["chunks"], indexed, detail)
+        return Health("ok", stats["documents"], stats["chunks"], indexed)
+
+    def events(self, limit: int = 20) -> list[StoreEvent]:
+        """What happened to the store that staff should know (recoveries), newest first."""
+        return self.manifest.events(limit)
 
     def is_empty(self) -> bool:
         return self.stats()["chunks"] == 0
@@ -283,14 +384,13 @@ class KnowledgeStore:
         active = self.active_ids()
         if not active:
             return []
-        col = self.collection()
-        total = col.count()
+        total = self._chroma(lambda col: col.count(), retry=True)
         n = min(total, k + 8)
+        query = [np.asarray(vector, dtype=np.float32).tolist()]
+        include = ["documents", "metadatas", "distances"]
         while True:
-            res = col.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                n_results=n,
-                include=["documents", "metadatas", "distances"],
+            res = self._chroma(
+                lambda col, n=n: col.query(query_embeddings=query, n_results=n, include=include), retry=True
             )
             hits = [
                 Hit(i, d or "", (m or {}).get("source", ""), 1.0 - float(dist), dict(m or {}))
@@ -308,30 +408,66 @@ class KnowledgeStore:
         active = self.active_ids()
         wanted = sorted(active if ids is None else set(ids) & active)
         out: list[Hit] = []
-        col = self.collection()
-        for batch in _batches(wanted):
-            res = col.get(ids=batch, include=["documents", "metadatas"])
+        for batch in batches(wanted):
+            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=["documents", "metadatas"]), retry=True)
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True):
                 out.append(Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {})))
         return out
 
     def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by chunk id (one Chroma call per batch, not per id)."""
-        out: dict[str, np.ndarray] = {}
-        for batch in _batches(ids):
-            res = self.collection().get(ids=batch, include=["embeddings"])
-            out.update(zip(res["ids"], (np.asarray(v, dtype=np.float32) for v in res["embeddings"]), strict=True))
-        return out
+        """Stored vectors by chunk id (from the manifest's copies: one query per batch, no index needed)."""
+        return {c.id: c.vector for batch in self.manifest.get_chunks(ids) for c in batch}
 
     # -- writing ------------------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self, source: str) -> Iterator[None]:
+        """The write marker around one write; a write that dies leaves it, and the next write sweeps."""
+        self.collection()
+        if self._marker.exists():
+            self._sweep_orphans()
+        self._marker.write_text(source, encoding="utf-8")
+        yield
+        fault_point("store.before_marker_clear")
+        self._marker.unlink(missing_ok=True)
+
     def _sweep_orphans(self) -> None:
-        """Delete chunks no manifest row points at (left by a crash mid-ingest)."""
-        col = self.collection()
-        live = self.active_ids()
-        existing = col.get(include=[])["ids"]
-        orphans = [i for i in existing if i not in live]
-        for batch in _batches(orphans):
-            col.delete(ids=batch)
+        """Delete chunks no manifest row points at (left by a write that died), from Chroma and the manifest."""
+        live = self.manifest.live_ids()
+        orphans = [i for i in self._chroma(lambda col: col.get(include=[])["ids"]) if i not in live]
+        for batch in batches(orphans):
+            self._chroma(lambda col, b=batch: col.delete(ids=b))
+        self.manifest.delete_chunks(self.manifest.chunk_ids() - live)
+
+    def _index(self, chunks: list[StoredChunk]) -> None:
+        """Put chunks (already copied in the manifest) into Chroma."""
+        self._chroma(
+            lambda col: col.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=[np.asarray(c.vector, dtype=np.float32).tolist() for c in chunks],
+                documents=[c.text for c in chunks],
+                metadatas=[c.metadata or None for c in chunks],
+            )
+        )
+
+    def _store_new_chunks(self, todo: list[tuple[str, Document]], progress: Progress | None, batch_size: int) -> None:
+        """Embed and store chunks the index lacks: manifest copy first, then Chroma, batch by batch."""
+        have = self.manifest.chunk_ids() & {i for i, _ in todo}
+        copied = [c for batch in self.manifest.get_chunks(have) for c in batch]
+        if copied:  # e.g. a live chunk the index lost: no need to embed it again
+            self._index(copied)
+        fresh = [(i, d) for i, d in todo if i not in have]
+        if progress:
+            progress(0, len(fresh))
+        for start in range(0, len(fresh), batch_size):
+            batch = fresh[start : start + batch_size]
+            vectors = np.asarray(self.embeddings.embed_documents([embedding_text(d) for _, d in batch]))
+            chunks = [StoredChunk(i, d.page_content, d.metadata, v) for (i, d), v in zip(batch, vectors, strict=True)]
+            self.manifest.put_chunks([c.id for c in chunks], [c.text for c in chunks],
+                                     [c.metadata for c in chunks], vectors)  # fmt: skip
+            self._index(chunks)
+            fault_point("store.after_batch")
+            if progress:
+                progress(start + len(batch), len(fresh))
 
     def upsert_source(
         self,
@@ -346,56 +482,39 @@ class KnowledgeStore:
         """Make `docs` the live version of `source`: embed what is new, switch, then drop the old chunks."""
         if not docs:
             raise ValueError("no documents to store")
+        self._raise_if_unavailable()  # a write during a rebuild is refused at once, not queued behind it
+        ids = chunk_ids_for(docs)
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
         with self._lock:
-            col = self.collection()
-            marker = self._marker
-            if marker.exists():
-                self._sweep_orphans()
+            self.collection()
             old = self.get_source(source)
-            ids = chunk_ids_for(docs)
-            if len(set(ids)) != len(ids):
-                raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
             if old is not None and old.sha256 == sha256 and set(old.chunk_ids) == set(ids):
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
-
-            present: set[str] = set()
-            for batch in _batches(ids):
-                present.update(col.get(ids=batch, include=[])["ids"])
-            todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
-            marker.write_text(source, encoding="utf-8")
-            done = 0
-            if progress:
-                progress(0, len(todo))
-            for start in range(0, len(todo), batch_size):
-                batch = todo[start : start + batch_size]
-                vectors = self.embeddings.embed_documents([embedding_text(d) for _, d in batch])
-                col.upsert(
-                    ids=[i for i, _ in batch],
-                    embeddings=vectors,
-                    documents=[d.page_content for _, d in batch],
-                    metadatas=[d.metadata for _, d in batch],
-                )
-                done += len(batch)
-                if progress:
-                    progress(done, len(todo))
-
-            n_docs = len({d.metadata["doc_id"] for d in docs})
-            doc_type = str(docs[0].metadata.get("type", "document"))
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
-            with self._db() as con:  # the switch: one transaction
-                con.execute(
-                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (source, doc_type, sha256, json.dumps(ids), len(ids), n_docs, now),
-                )
-            self._changed()
-            if incoming is not None:  # the kept copy follows the manifest inside the crash window
-                incoming.replace(self.files_dir / source)
-            stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
-            if stale:
-                col.delete(ids=stale)
-            marker.unlink(missing_ok=True)
+            with self._writing(source):
+                present: set[str] = set()
+                for batch in batches(ids):
+                    present.update(self._chroma(lambda col, b=batch: col.get(ids=b, include=[])["ids"]))
+                todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
+                self._store_new_chunks(todo, progress, batch_size)
+                n_docs = len({d.metadata["doc_id"] for d in docs})
+                doc_type = str(docs[0].metadata.get("type", "document"))
+                incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
+                fault_point("store.before_switch")
+                self.manifest.switch(SourceInfo(source, doc_type, sha256, len(ids), n_docs, utc_now(), ids))
+                self._changed()
+                fault_point("store.after_switch")
+                if incoming is not None:  # the kept copy follows the manifest inside the crash window
+                    incoming.replace(self.files_dir / source)
+                stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
+                self._drop_chunks(stale)
             return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale))
+
+    def _drop_chunks(self, ids: Sequence[str]) -> None:
+        for batch in batches(ids):
+            self._chroma(lambda col, b=batch: col.delete(ids=b))
+            fault_point("store.after_delete_batch")
+        self.manifest.delete_chunks(ids)
 
     def _stage_copy(self, source: str, raw_file: Path) -> Path:
         """Copy the ingested file next to its final place (kept for reindex); renamed in after the switch."""
@@ -406,20 +525,15 @@ class KnowledgeStore:
 
     def delete_source(self, source: str) -> int:
         """Remove a source and its chunks; returns how many chunks went (0 if it was unknown)."""
+        self._raise_if_unavailable()
         with self._lock:
             old = self.get_source(source)
             if old is None:
                 return 0
-            col = self.collection()
-            marker = self._marker
-            if marker.exists():
-                self._sweep_orphans()
-            marker.write_text(source, encoding="utf-8")  # a crash below leaves orphans the next write sweeps
-            with self._db() as con:
-                con.execute("DELETE FROM sources WHERE source=?", (source,))
-            self._changed()
-            for batch in _batches(old.chunk_ids):
-                col.delete(ids=batch)
-            (self.files_dir / source).unlink(missing_ok=True)
-            marker.unlink(missing_ok=True)
+            with self._writing(source):
+                self.manifest.remove(source)
+                self._changed()
+                fault_point("store.delete_after_switch")
+                self._drop_chunks(old.chunk_ids)
+                (self.files_dir / source).unlink(missing_ok=True)
             return old.chunks

@@ -65,7 +65,8 @@ def test_ingest_reports_added_unchanged_replaced_and_stats(tmp_path: Path, faq_e
     stats = run_cli("stats", "--json", "--store", store)
     guide_chunks = int(lines[1].rsplit(", ", 1)[1].split()[0])
     assert stats.returncode == 0
-    assert json.loads(stats.stdout) == {"documents": 2, "chunks": 5 + guide_chunks}
+    chunks = 5 + guide_chunks
+    assert json.loads(stats.stdout) == {"documents": 2, "chunks": chunks, "indexed": chunks, "status": "ok"}
 
 
 def test_bad_files_get_one_line_each_and_good_file_still_lands(tmp_path: Path, faq_entries: list[dict]) -> None:

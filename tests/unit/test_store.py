@@ -4,13 +4,14 @@ safety and re-indexing."""
 from __future__ import annotations
 
 import copy
-import sqlite3
 from pathlib import Path
 
 import pytest
 from helpers import write_faq
 
+from core import faults
 from core.embeddings import HashingEmbeddings
+from core.faults import FaultInjected
 from core.knowledge import KnowledgeBase
 from core.settings import Settings
 from loaders import load_file
@@ -46,9 +47,9 @@ def manifest_ids(kb: KnowledgeBase) -> set[str]:
 
 
 def assert_consistent(kb: KnowledgeBase) -> None:
-    """Chroma holds exactly the chunks the manifest lists, and stats agree."""
+    """Chroma and the manifest's chunk copies hold exactly the chunks the manifest lists, and stats agree."""
     ids = chroma_ids(kb)
-    assert ids == manifest_ids(kb)
+    assert ids == manifest_ids(kb) == kb.store.manifest.chunk_ids()
     assert len(ids) == kb.stats()["chunks"]
 
 
@@ -180,28 +181,9 @@ def test_embedding_model_mismatch_is_refused(
 # -- crash safety ---------------------------------------------------------------------------------------
 
 
-class _SwitchFails:
-    """A manifest connection whose switch (the INSERT into sources) fails like a dying disk."""
-
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
-
-    def __enter__(self):
-        self.con.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.con.__exit__(*exc)
-
-    def execute(self, sql: str, *args):
-        if sql.startswith("INSERT OR REPLACE INTO sources"):
-            raise sqlite3.OperationalError("disk I/O error")
-        return self.con.execute(sql, *args)
-
-
 @pytest.mark.parametrize("crash", ["embedding-fails-on-2nd-batch", "manifest-switch-fails"])
 def test_crash_mid_ingest_keeps_old_version_and_orphans_are_swept(
-    crash: str, kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], monkeypatch: pytest.MonkeyPatch
+    crash: str, kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict]
 ) -> None:
     path = write_faq(tmp_path / "faq.json", faq_entries)
     kb.ingest_file(path)
@@ -218,10 +200,8 @@ def test_crash_mid_ingest_keeps_old_version_and_orphans_are_swept(
         error = RuntimeError
     else:
         writer = KnowledgeStore(kb.store_dir, HashingEmbeddings())
-        real_db = writer._db
-        monkeypatch.setattr(writer, "_db", lambda: _SwitchFails(real_db()))
-        error = sqlite3.OperationalError
-    with pytest.raises(error):
+        error = FaultInjected
+    with pytest.raises(error), faults.injected("store.before_switch=raise"):
         writer.upsert_source("faq.json", docs, sha256="v2", batch_size=2)
 
     orphans = chroma_ids(kb) - manifest_ids(kb)
