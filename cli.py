@@ -1,5 +1,5 @@
 """Command line for the knowledge store and the assistant: ingest, search, stats, list, delete, reindex, ask, chat,
-hash-password.
+settings, hash-password.
 
 Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
 """
@@ -228,6 +228,21 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    """The effective configuration (environment + dotenv file), secrets shown only as set/unset."""
+    from core.assistant import resolve_provider
+    from core.settings import describe, get_settings
+
+    settings = get_settings()
+    shown = {**describe(settings), "chat_provider_resolved": resolve_provider(settings)}
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+    else:
+        for name, value in shown.items():
+            print(f"{name} = {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", default=None, help="auto (default), extractive, openai or openai-compatible")
     p = add("chat", cmd_chat, "interactive conversation in the terminal")
     p.add_argument("--provider", default=None)
+    add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
     p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")
     p.add_argument("--write-env", metavar="FILE", help="set the hash in this .env file instead of printing it")

@@ -7,12 +7,11 @@ answers customers disliked. Pure Python over rows, so the page and the tests rea
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-_NOISE = re.compile(r"[^\w\s]")
+from loaders.faq import question_key
 
 
 @dataclass
@@ -52,16 +51,11 @@ class Summary:
         return self.declined / self.questions if self.questions else None
 
 
-def normalise(question: str) -> str:
-    """Grouping key: lower case, punctuation dropped, spaces collapsed."""
-    return " ".join(_NOISE.sub(" ", question.lower()).split())
-
-
 def _top(questions: list[str], top: int) -> list[Gap]:
     counts: Counter[str] = Counter()
     wording: dict[str, str] = {}
     for q in questions:
-        key = normalise(q)
+        key = question_key(q)
         if key:
             counts[key] += 1
             wording[key] = q.strip()

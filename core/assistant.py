@@ -189,7 +189,7 @@ class Assistant:
         return PendingAnswer(generate(), done)
 
     def _unavailable(self, exc: StoreError, lang: str, t0: float) -> PendingAnswer:
-        """ "One moment" while the store recovers; the contact route if it cannot be read at all."""
+        """A 'one moment' answer while the store recovers; the contact route if it cannot be read at all."""
         if isinstance(exc, StoreRecovering):
             text = ONE_MOMENT.get(lang, ONE_MOMENT["en"])
         else:

@@ -19,7 +19,7 @@ from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from vectorstore.manifest import Manifest, SourceInfo, StoreEvent
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
-from vectorstore.store import Health, Hit, KnowledgeStore, UpsertResult
+from vectorstore.store import Health, Hit, KnowledgeStore, StoreUnavailable, StoreWriteError, UpsertResult
 
 FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
@@ -204,6 +204,8 @@ class KnowledgeBase:
                 report.done.append(self.ingest_file(path, cb))
             except LoaderError as exc:
                 report.failed.append((path.name, exc.reason))
+            except (StoreUnavailable, StoreWriteError) as exc:  # this file did not land; the store is as it was
+                report.failed.append((path.name, str(exc)))
         return report
 
     def delete(self, source: str) -> int:

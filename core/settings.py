@@ -1,11 +1,14 @@
 """The one settings object of the app, read from the environment and `.env` (prefix ``ASSISTANT_``).
 
-Everything configurable lives here so that the CLI, the Streamlit pages, the REST API and the tests
-agree on one source of truth; nothing else reads the environment.
+Everything configurable lives here so that the CLI, the Streamlit pages and the tests agree on one source of
+truth; nothing else reads the environment. ``ASSISTANT_ENV_FILE`` names the dotenv file (default `.env` in the
+working directory); set it empty to read none: the test suite does, so a developer's `.env` (admin hash, API key)
+never changes what the tests see or sends their traffic to a real API.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,13 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
 ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]
+ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
+SECRET_FIELDS = ("openai_api_key", "admin_password_hash")
 
 
 class Settings(BaseSettings):
     """Typed configuration; override any field with ``ASSISTANT_<FIELD>`` or a line in ``.env``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="ASSISTANT_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     # Where things live.
@@ -106,6 +111,14 @@ class Settings(BaseSettings):
     contact_email: str = "support@harborandpine.example"
     contact_phone: str = "+1 (800) 555-0142"
     contact_hours: str = "Mon–Fri 8am–8pm ET, Sat 9am–5pm ET"
+
+
+def describe(settings: Settings) -> dict[str, object]:
+    """Every field as the app sees it, secrets only as set/unset (what `cli.py settings` prints)."""
+    out: dict[str, object] = {"env_file": ENV_FILE}
+    for name, value in settings.model_dump(mode="json").items():
+        out[name] = ("set" if value else "unset") if name in SECRET_FIELDS else value
+    return out
 
 
 @lru_cache(maxsize=1)

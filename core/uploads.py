@@ -8,7 +8,6 @@ as it was; good files in the same upload still land.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import tempfile
@@ -18,10 +17,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from core.analytics import normalise
 from core.knowledge import KnowledgeBase
 from loaders import LoaderError
-from loaders.base import short_hash, slugify, too_large
+from loaders.base import too_large
+from loaders.faq import faq_json_with_entry
 from loaders.screen import find_instruction
 from vectorstore.store import StoreError
 
@@ -143,17 +142,9 @@ def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = S
     flagged = find_instruction(question) or find_instruction(answer)
     if flagged:
         return UploadOutcome(source, "rejected", reason=f"reads like instructions to the assistant: “{flagged}”")
-    entries: list[dict] = []
     kept = kb.kept_copy(source)
-    if kept is not None:
-        try:
-            data = json.loads(kept.read_text(encoding="utf-8"))
-            entries = list(data["questions"] if isinstance(data, dict) else data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return UploadOutcome(source, "rejected", reason=f"{source} in the store is not an FAQ JSON file")
-    key = normalise(question)
-    entries = [e for e in entries if not (isinstance(e, dict) and normalise(str(e.get("question", ""))) == key)]
-    entries.append({"id": f"staff-{slugify(question, 40)}-{short_hash(key, length=6)}", "question": question,
-                    "answer": answer, "category": "staff"})  # fmt: skip
-    body = json.dumps({"questions": entries}, ensure_ascii=False, indent=1).encode("utf-8")
-    return ingest_uploads(kb, [(source, body)])[0]
+    try:
+        body = faq_json_with_entry(kept.read_text(encoding="utf-8") if kept else None, question, answer)
+    except (OSError, ValueError):
+        return UploadOutcome(source, "rejected", reason=f"{source} in the store is not an FAQ JSON file")
+    return ingest_uploads(kb, [(source, body.encode("utf-8"))])[0]

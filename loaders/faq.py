@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,32 @@ from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
 from loaders.base import LoaderError, base_metadata, make_document, short_hash, slugify
+
+_NOISE = re.compile(r"[^\w\s]")
+
+
+def question_key(question: str) -> str:
+    """When two questions are the same one: lower case, punctuation dropped, spaces collapsed."""
+    return " ".join(_NOISE.sub(" ", question.lower()).split())
+
+
+def faq_json_with_entry(existing: str | None, question: str, answer: str, category: str = "staff") -> str:
+    """An FAQ JSON file (`{"questions": [...]}`) with one entry added, or replacing the entry for the same
+    question (see `question_key`); `existing` is the current file's text, None for a new file.
+
+    Raises ValueError when `existing` is not an FAQ JSON file."""
+    entries: list = []
+    if existing is not None:
+        try:
+            data = json.loads(existing)
+            entries = list(data["questions"] if isinstance(data, dict) else data)
+        except (ValueError, KeyError, TypeError):
+            raise ValueError("not an FAQ JSON file") from None
+    key = question_key(question)
+    entries = [e for e in entries if not (isinstance(e, dict) and question_key(str(e.get("question", ""))) == key)]
+    entry_id = f"{category}-{slugify(question, 40)}-{short_hash(key, length=6)}"
+    entries.append({"id": entry_id, "question": question, "answer": answer, "category": category})
+    return json.dumps({"questions": entries}, ensure_ascii=False, indent=1)
 
 
 def is_faq_header(header: list[str]) -> bool:

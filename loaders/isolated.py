@@ -19,6 +19,8 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from core.faults import ENV as FAULTS_ENV
+from core.faults import fault_point
 from loaders import LoaderError, ParsedFile, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ def parse_isolated(
     """`loaders.parse_file` in a child process; limits exceeded or a crash raise `LoaderError`."""
     path = Path(path)
     request = {"path": str(path.resolve()), "args": parse_args, "memory_mb": memory_mb, "cpu": timeout_seconds}
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", FAULTS_ENV)}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         proc = subprocess.run(
@@ -78,6 +80,7 @@ def _child() -> int:
     cpu = math.ceil(float(request["cpu"])) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     path = Path(request["path"])
+    fault_point("parse.start")
     try:
         parsed = parse_file(path, **request["args"])
         reply = {

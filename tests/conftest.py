@@ -1,8 +1,10 @@
-"""Test-wide fixtures: no outbound network, settings isolated in tmp_path, shared model loads."""
+"""Test-wide fixtures: no outbound network, settings isolated in tmp_path (never from a `.env` file or the
+developer's shell), shared model loads."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 from pathlib import Path
@@ -12,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# Before core.settings is first imported: no dotenv file, in this process and (inherited) in its children.
+os.environ["ASSISTANT_ENV_FILE"] = ""
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -47,15 +51,17 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Every test gets its own store directory and the fake embedder unless it asks otherwise."""
+    """Every test gets its own store directory and the fake embedder unless it asks otherwise; nothing of the
+    developer's own configuration (ASSISTANT_*, OPENAI_*, a `.env` file) reaches it."""
+    from core.settings import Settings, get_settings
+
+    assert Settings.model_config["env_file"] is None, "core.settings was imported before the test conftest"
+    for var in [v for v in os.environ if v.startswith(("ASSISTANT_", "OPENAI_")) and v != "ASSISTANT_ENV_FILE"]:
+        monkeypatch.delenv(var)
     monkeypatch.setenv("ASSISTANT_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING_PROVIDER", "fake")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ASSISTANT_OPENAI_API_KEY", "ASSISTANT_OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    from core.settings import get_settings
-
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from child_env import child_env
 
 
 def free_port() -> int:
@@ -26,6 +27,7 @@ def port_open(port: int) -> bool:
 @contextmanager
 def serve(argv: list[str], ready: Callable[[], bool], what: str, timeout: float = 60, **popen_kw) -> Iterator[None]:
     """Run `argv` until the test ends; fail the test if `ready()` is not true within `timeout` seconds."""
+    popen_kw.setdefault("env", child_env())
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen_kw)
     try:
         deadline = time.time() + timeout

@@ -15,9 +15,12 @@ process per directory (Chroma is not process-safe); see README for server mode.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,6 +59,29 @@ class StoreUnavailable(StoreError):
 
 class StoreRecovering(StoreUnavailable):
     """The index is being rebuilt after a crash; it serves again in a moment."""
+
+
+class StoreWriteError(StoreError):
+    """A write failed part-way (disk full, I/O error, Chroma refused it); the live version is unchanged."""
+
+
+def io_reason(exc: BaseException) -> str:
+    """A disk problem in words staff can act on."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EFBIG, errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full or a file-size limit was reached"
+    text = str(exc)
+    for symptom in ("database or disk is full", "disk I/O error"):
+        if symptom in text:
+            return f"the disk is full or failing ({symptom})"
+    return f"{type(exc).__name__}: {text}"[:200]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -228,7 +254,15 @@ class KnowledgeStore:
             self._suspect = False
         self._collection = open_collection(persistent_client(self.chroma_dir), self.collection_name, self.embedding_id)
         if checked or self._copies_missing():
-            self._reconcile()
+            try:
+                self._reconcile()
+            except StoreUnavailable:
+                if checked or not self._suspect:
+                    raise
+                self._open()  # the index failed on its first use: check it in a child (and rebuild) now
+                return
+        if stale and not live and self._marker.exists():  # the dead process was writing: finish its cleanup
+            self._sweep_orphans()
 
     def _probe(self):
         live = sorted(self.manifest.live_ids())
@@ -246,20 +280,24 @@ class KnowledgeStore:
     def _reconcile(self) -> None:
         """After a check: copy into the manifest what only Chroma holds (older stores), and put back into
         Chroma any live chunk it lacks (from the manifest's copy)."""
-        in_index = set(self._chroma(lambda col: col.get(include=[])["ids"]))
+        in_index = set(self._chroma(lambda col: col.get(include=[])["ids"], "check"))
         live, copies = self.manifest.live_ids(), self.manifest.chunk_ids()
         backfill = sorted((live & in_index) - copies)
+        include = ["embeddings", "documents", "metadatas"]
         for batch in batches(backfill, 1000):
-            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=["embeddings", "documents", "metadatas"]))
+            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=include), "check")
             self.manifest.put_chunks(res["ids"], res["documents"], res["metadatas"], res["embeddings"])
         missing = live - in_index
         for chunks in self.manifest.get_chunks(missing):
             self._index(chunks)
         if missing - copies:
-            raise StoreUnavailable(
-                f"{len(missing - copies)} live chunks are neither in the index nor in the manifest; "
+            self._collection = None
+            self._failure = (
+                f"{len(missing - copies)} live chunks are neither in the search index nor in the manifest; "
                 "run `python cli.py reindex` to rebuild the store from its kept files"
             )
+            self.manifest.add_event("recovery_failed", self._failure)
+            raise StoreUnavailable(self._failure)
 
     # -- crash recovery -----------------------------------------------------------------------------
     def _recover(self, reason: str, stale: list[Path]) -> None:
@@ -299,12 +337,14 @@ class KnowledgeStore:
             self._collection = open_collection(
                 persistent_client(self.chroma_dir), self.collection_name, self.embedding_id
             )
+            if self._marker.exists():  # the process that died was writing: finish its cleanup
+                self._sweep_orphans()
 
-    def _chroma(self, call: Callable, retry: bool = False):
-        """Run `call(collection)`. A Chroma error marks the index suspect: it is checked in a child process
-        (and rebuilt if unreadable) before its next use. With `retry` (reads), that happens now and the call
-        is made once more; writes fail instead (their marker makes the next write sweep)."""
-        attempts = 2 if retry else 1
+    def _chroma(self, call: Callable, kind: str = "write"):
+        """Run `call(collection)`. A Chroma error marks the index suspect: it is checked in a child process (and
+        rebuilt if unreadable) before its next use. A `read` does that now and calls once more; a `write` fails
+        with `StoreWriteError` (its marker makes the next write sweep); a `check` fails with `StoreUnavailable`."""
+        attempts = 2 if kind == "read" else 1
         for attempt in range(1, attempts + 1):
             try:
                 return call(self.collection())
@@ -314,6 +354,10 @@ class KnowledgeStore:
                 with self._lock:
                     self._collection, self._suspect = None, True
                 logger.info("knowledge store %s: Chroma failed (%s); checking the index", self.dir, exc)
+                if kind == "write":
+                    raise StoreWriteError(
+                        f"the search index could not be written ({io_reason(exc)}); nothing was changed"
+                    ) from exc
                 if attempt == attempts:
                     raise StoreUnavailable(f"the search index failed ({chroma_reason(exc)})") from exc
 
@@ -362,7 +406,7 @@ class KnowledgeStore:
         """Open the index (checking or rebuilding it after a crash) and count what it holds."""
         stats = self.stats()
         try:
-            indexed = self._chroma(lambda col: col.count(), retry=True)
+            indexed = self._chroma(lambda col: col.count(), "read")
         except StoreRecovering as exc:
             return Health("recovering", stats["documents"], stats["chunks"], None, str(exc))
         except StoreUnavailable as exc:
@@ -384,14 +428,12 @@ class KnowledgeStore:
         active = self.active_ids()
         if not active:
             return []
-        total = self._chroma(lambda col: col.count(), retry=True)
+        total = self._chroma(lambda col: col.count(), "read")
         n = min(total, k + 8)
         query = [np.asarray(vector, dtype=np.float32).tolist()]
         include = ["documents", "metadatas", "distances"]
         while True:
-            res = self._chroma(
-                lambda col, n=n: col.query(query_embeddings=query, n_results=n, include=include), retry=True
-            )
+            res = self._chroma(lambda col, n=n: col.query(query_embeddings=query, n_results=n, include=include), "read")
             hits = [
                 Hit(i, d or "", (m or {}).get("source", ""), 1.0 - float(dist), dict(m or {}))
                 for i, d, m, dist in zip(
@@ -409,7 +451,7 @@ class KnowledgeStore:
         wanted = sorted(active if ids is None else set(ids) & active)
         out: list[Hit] = []
         for batch in batches(wanted):
-            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=["documents", "metadatas"]), retry=True)
+            res = self._chroma(lambda col, b=batch: col.get(ids=b, include=["documents", "metadatas"]), "read")
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True):
                 out.append(Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {})))
         return out
@@ -421,22 +463,34 @@ class KnowledgeStore:
     # -- writing ------------------------------------------------------------------------------------
     @contextmanager
     def _writing(self, source: str) -> Iterator[None]:
-        """The write marker around one write; a write that dies leaves it, and the next write sweeps."""
-        self.collection()
-        if self._marker.exists():
-            self._sweep_orphans()
-        self._marker.write_text(source, encoding="utf-8")
-        yield
-        fault_point("store.before_marker_clear")
-        self._marker.unlink(missing_ok=True)
+        """The write marker around one write; a write that dies leaves it, and the next write sweeps. A disk
+        that is full (or any I/O error) becomes one `StoreWriteError`: what is live has not changed."""
+        try:
+            self.collection()
+            if self._marker.exists():
+                self._sweep_orphans()
+            self._marker.write_text(source, encoding="utf-8")
+            yield
+            fault_point("store.before_marker_clear")
+            self._marker.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreWriteError(f"could not write the store ({io_reason(exc)}); nothing was changed") from exc
 
     def _sweep_orphans(self) -> None:
-        """Delete chunks no manifest row points at (left by a write that died), from Chroma and the manifest."""
+        """Finish what a write that died left: kept copies the manifest already points at are moved in (others
+        dropped), and chunks no manifest row points at are deleted from Chroma and the manifest."""
+        for incoming in self.files_dir.glob("*.incoming") if self.files_dir.is_dir() else []:
+            info = self.get_source(incoming.name.removesuffix(".incoming"))
+            if info is not None and file_sha256(incoming) == info.sha256:
+                incoming.replace(self.files_dir / info.source)
+            else:
+                incoming.unlink()
         live = self.manifest.live_ids()
         orphans = [i for i in self._chroma(lambda col: col.get(include=[])["ids"]) if i not in live]
         for batch in batches(orphans):
             self._chroma(lambda col, b=batch: col.delete(ids=b))
         self.manifest.delete_chunks(self.manifest.chunk_ids() - live)
+        self._marker.unlink(missing_ok=True)
 
     def _index(self, chunks: list[StoredChunk]) -> None:
         """Put chunks (already copied in the manifest) into Chroma."""

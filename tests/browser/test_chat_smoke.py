@@ -3,7 +3,6 @@ with sources; staff sign in, upload a file through the real upload endpoint, and
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import urllib.request
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+from child_env import child_env
 from local_servers import free_port, serve
 
 from core.embeddings import HashingEmbeddings
@@ -48,14 +48,13 @@ def app_url(tmp_path: Path):
     assert kb.ingest_paths([ROOT / "data/faq/store_faq.json", ROOT / "data/products.csv"]).ok
     kb.store.close()
     port = free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_STORE_DIR": str(store),
-        "ASSISTANT_EMBEDDING_PROVIDER": "fake",
-        "ASSISTANT_FEEDBACK_DB": str(tmp_path / "fb.sqlite3"),
-        "ASSISTANT_DECLINE_THRESHOLDS": '{"en": 0.3, "es": 0.3}',
-        "ASSISTANT_ADMIN_PASSWORD_HASH": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode(),
-    }
+    env = child_env(
+        ASSISTANT_STORE_DIR=str(store),
+        ASSISTANT_EMBEDDING_PROVIDER="fake",
+        ASSISTANT_FEEDBACK_DB=str(tmp_path / "fb.sqlite3"),
+        ASSISTANT_DECLINE_THRESHOLDS='{"en": 0.3, "es": 0.3}',
+        ASSISTANT_ADMIN_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode(),
+    )
     argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
             "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -70,7 +69,7 @@ def browser(tmp_path: Path):
     assert Path(CHROMIUM).exists(), "Debian chromium is needed: apt-get install chromium (make test does it)"
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "HOME": str(tmp_path)}
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=child_env(HOME=str(tmp_path))
         )
         yield chromium
         chromium.close()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 
 from core.embeddings import wheel_minilm_dir
 from core.knowledge import KnowledgeBase
@@ -54,12 +54,11 @@ def test_cli_batch_search_with_real_model(tmp_path: Path, demo_store_minilm: Pat
     batch.write_text(
         "what payment methods do you accept\n\nhow much is the Copperleaf 10-inch Cast Iron Skillet\n", encoding="utf-8"
     )
-    env = {
-        **os.environ,
-        "ASSISTANT_EMBEDDING_PROVIDER": "minilm",
+    env = child_env(
+        ASSISTANT_EMBEDDING_PROVIDER="minilm",
         # The store above was built with the wheel model: use it, not an adapted model if one was built.
-        "ASSISTANT_EMBEDDING_MODEL_PATH": str(wheel_minilm_dir()),
-    }
+        ASSISTANT_EMBEDDING_MODEL_PATH=str(wheel_minilm_dir()),
+    )
     out = subprocess.run(
         [sys.executable, "cli.py", "search", "--batch", str(batch), "--store", str(store), "--k", "2", "--json"],
         cwd=ROOT,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 
 from chains.condense import condense_question
 from chains.extractive import Contact, ExtractiveAnswerer, describe_product
@@ -119,6 +120,7 @@ def test_cli_ask_json_contract(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "cli.py", "ask", "--batch", str(batch), "--store", str(store), "--json"],
         cwd=ROOT,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -133,6 +135,7 @@ def test_cli_ask_json_contract(tmp_path: Path) -> None:
     bad = subprocess.run(
         [sys.executable, "cli.py", "ask", "hi", "--provider", "claude", "--store", str(store)],
         cwd=ROOT,
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=60,

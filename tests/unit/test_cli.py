@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 from helpers import DATA, write_faq
 
 from core.embeddings import HashingEmbeddings
@@ -17,7 +18,7 @@ from core.settings import ROOT, Settings
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = os.environ.copy()  # ASSISTANT_EMBEDDING_PROVIDER=fake and ASSISTANT_STORE_DIR come from conftest
+    env = child_env()  # ASSISTANT_EMBEDDING_PROVIDER=fake and ASSISTANT_STORE_DIR come from conftest
     assert env["ASSISTANT_EMBEDDING_PROVIDER"] == "fake"
     return subprocess.run(
         [sys.executable, "cli.py", *map(str, args)],

@@ -11,11 +11,10 @@ from helpers import write_faq
 
 from core import faults
 from core.embeddings import HashingEmbeddings
-from core.faults import FaultInjected
 from core.knowledge import KnowledgeBase
 from core.settings import Settings
 from loaders import load_file
-from vectorstore.store import KnowledgeStore, StoreError
+from vectorstore.store import KnowledgeStore, StoreError, StoreWriteError
 
 
 class CountingEmbeddings(HashingEmbeddings):
@@ -200,7 +199,7 @@ def test_crash_mid_ingest_keeps_old_version_and_orphans_are_swept(
         error = RuntimeError
     else:
         writer = KnowledgeStore(kb.store_dir, HashingEmbeddings())
-        error = FaultInjected
+        error = StoreWriteError  # the injected OSError, reported as one write error
     with pytest.raises(error), faults.injected("store.before_switch=raise"):
         writer.upsert_source("faq.json", docs, sha256="v2", batch_size=2)
 

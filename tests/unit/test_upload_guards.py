@@ -10,16 +10,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from child_env import child_env
 from helpers import DATA, docx_bytes, pdf_bytes, pdf_from_objects
 from test_loaders import BAD_FILES
 
-from core.analytics import normalise, summarize
+from core.analytics import summarize
 from core.auth import LoginLimiter, hash_password, is_bcrypt_hash, verify_password
 from core.embeddings import HashingEmbeddings
 from core.knowledge import KnowledgeBase, expand_paths
 from core.settings import Settings
 from core.uploads import ingest_uploads, safe_source_name
 from loaders import LoaderError, load_file, parse_file
+from loaders.faq import question_key
 from loaders.isolated import parse_isolated
 from loaders.screen import find_instruction
 
@@ -88,10 +90,16 @@ def _big_text(tmp_path: Path, mb: int) -> Path:
     return path
 
 
-def test_a_file_that_parses_too_long_is_stopped_with_a_clear_reason(tmp_path: Path) -> None:
-    path = _big_text(tmp_path, 8)  # about 5 s to parse here
-    with pytest.raises(LoaderError, match=r"big_policy.txt: parsing took longer than 1\.5 s \(limit\)"):
-        parse_isolated(path, timeout_seconds=1.5, max_bytes=50 * 1024 * 1024)
+def test_a_file_that_parses_too_long_is_stopped_with_a_clear_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child parser hangs at its start (a fault point): the limit is hit whatever this machine's speed.
+    monkeypatch.setenv("ASSISTANT_FAULTS", "parse.start=hang")
+    path = DATA / "policies" / "shipping_guide.txt"
+    with pytest.raises(LoaderError, match=r"shipping_guide.txt: parsing took longer than 1\.5 s \(limit\)"):
+        parse_isolated(path, timeout_seconds=1.5)
+    monkeypatch.delenv("ASSISTANT_FAULTS")
+    assert parse_isolated(path, timeout_seconds=60).docs  # the same file without the hang parses
 
 
 def test_a_file_that_needs_too_much_memory_is_stopped_with_a_clear_reason(tmp_path: Path) -> None:
@@ -350,7 +358,7 @@ def test_summary_fills_days_and_groups_gaps() -> None:
     assert (s.questions, s.rated, s.thumbs_up, s.thumbs_up_share) == (3, 2, 1, 0.5)
     assert [(g.question, g.count) for g in s.declined_top] == [("ship to  mars", 2)]
     assert [(g.question, g.count) for g in s.disliked_top] == [("ship to  mars", 1)]
-    assert normalise(" Ship to MARS?! ") == "ship to mars"
+    assert question_key(" Ship to MARS?! ") == "ship to mars"
     assert summarize([]).thumbs_up_share is None
 
 
@@ -391,7 +399,9 @@ def test_hash_password_writes_the_env_file_so_the_shell_cannot_mangle_it(tmp_pat
     env_file = tmp_path / ".env"
     env_file.write_text("ASSISTANT_TOP_K=5\nASSISTANT_ADMIN_PASSWORD_HASH='old'\n")
     cli = [sys.executable, str(DATA.parent / "cli.py"), "hash-password", "--stdin", "--write-env", str(env_file)]
-    done = subprocess.run(cli, input="correct horse battery\n", capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        cli, input="correct horse battery\n", capture_output=True, text=True, check=False, env=child_env()
+    )
     assert done.returncode == 0, done.stderr
     lines = env_file.read_text().splitlines()
     assert lines[0] == "ASSISTANT_TOP_K=5" and len(lines) == 2
