@@ -1,7 +1,7 @@
 """Crash matrix: SIGKILL the store's writers at seeded moments, then check that the store comes back whole.
 
     python -m bench.crash_matrix                 # the whole matrix (>= 50 kills): bench/results/crash_matrix.txt
-    python -m bench.crash_matrix --fast          # about 10 kills at named points (what `make test` runs)
+    python -m bench.crash_matrix --fast          # 11 kills at named points and a full disk (what `make test` runs)
     python -m bench.crash_matrix --seed 11 --kills 80 --out /tmp/matrix.txt
 
 Writers, each a real process: `cli.py ingest`, the admin upload path (`core.uploads.ingest_uploads`), `cli.py
@@ -266,7 +266,7 @@ def run_scenario(ws: Workspace, op: str, rule: str, live: dict[str, str]) -> Out
         errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
         if rc != 1 or len(errors) != 1 or "Traceback" in done.stderr:
             problems.append(f"{WRITER}file-size limit: exit {rc}, stderr {done.stderr.strip()[-300:]!r}")
-        elif not re.search(r"disk is full|file-size limit|could not write", errors[0]):
+        elif not re.search(r"disk is full|file-size limit|disk space", errors[0]):
             problems.append(f"{WRITER}file-size limit: unclear error {errors[0]!r}")
     elif not killed and rc != 0:
         problems.append(f"{WRITER}failed without being killed: exit {rc}: {(done.stderr if done else '')[-300:]}")
@@ -370,10 +370,18 @@ def plan(rng: random.Random, kills: int, server: bool) -> list[tuple[str, str]]:
     return steps
 
 
-def run_matrix(kills: int = 55, seed: int = 7, fast: bool = False, server: bool = True,
+def fast_steps(server: bool = False) -> list[tuple[str, str]]:
+    """The fast part (`make test`): every kind of writer killed at a named point, and one full disk."""
+    steps = [(op, f"{point}=kill" if point else "") for op, point in FAST]
+    return steps + ([("server_upload", "store.before_switch=kill")] if server else [])
+
+
+def run_matrix(steps: list[tuple[str, str]] | None = None, kills: int = 55, seed: int = 7, server: bool = True,
                workdir: Path | None = None, log=print) -> Tally:  # fmt: skip
+    """Run `steps` ((writer, rule) pairs), or a seeded plan until `kills` SIGKILLs have landed."""
     rng = random.Random(seed)
-    steps = [(op, f"{point}=kill" if point else "") for op, point in FAST] if fast else plan(rng, kills, server)
+    fixed = steps is not None
+    steps = steps if fixed else plan(rng, kills, server)
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="crash-matrix-", dir=workdir) as tmp:
         ws = Workspace(Path(tmp), rng)
@@ -381,7 +389,7 @@ def run_matrix(kills: int = 55, seed: int = 7, fast: bool = False, server: bool 
         assert first.returncode == 0, first.stderr
         live = json.loads(ws.run(_drive("verify")).stdout.strip().splitlines()[-1])["sources"]
         for op, rule in steps:
-            if not fast and len(tally.kills) >= kills:
+            if not fixed and len(tally.kills) >= kills:
                 break
             if op == "delete" and len(live) < 2:
                 op, rule = "ingest", f"{POINTS['ingest'][0]}=kill"
@@ -461,7 +469,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=55, help="SIGKILLs to land (the whole matrix)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--fast", action="store_true", help="about 10 kills at named points only")
+    parser.add_argument("--fast", action="store_true", help="11 kills at named points and a full disk")
     parser.add_argument("--no-server", action="store_true", help="leave out the Streamlit server kills")
     parser.add_argument("--out", type=Path, default=RESULTS, help="tally file (default bench/results/crash_matrix.txt)")
     parser.add_argument("--drive", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -469,7 +477,8 @@ def main() -> int:
     if args.drive:
         return _drive_main(args.drive)
     t0 = time.perf_counter()
-    tally = run_matrix(args.kills, args.seed, args.fast, not args.no_server)
+    steps = fast_steps(server=not args.no_server) if args.fast else None
+    tally = run_matrix(steps, args.kills, args.seed, not args.no_server)
     header = [
         f"# python -m bench.crash_matrix{' --fast' if args.fast else ''} --seed {args.seed}"
         f"{'' if args.fast else f' --kills {args.kills}'}{' --no-server' if args.no_server else ''}",

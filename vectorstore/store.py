@@ -73,6 +73,8 @@ def io_reason(exc: BaseException) -> str:
     for symptom in ("database or disk is full", "disk I/O error"):
         if symptom in text:
             return f"the disk is full or failing ({symptom})"
+    if is_chroma_error(exc):
+        return f"{chroma_reason(exc)}; check the free disk space"
     return f"{type(exc).__name__}: {text}"[:200]
 
 

@@ -68,9 +68,7 @@ def browser(tmp_path: Path):
 
     assert Path(CHROMIUM).exists(), "Debian chromium is needed: apt-get install chromium (make test does it)"
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=child_env(HOME=str(tmp_path))
-        )
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=child_env(HOME=str(tmp_path)))
         yield chromium
         chromium.close()
 
