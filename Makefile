@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: run test install store embedder lint bench eval clean chromium
+.PHONY: run test install store embedder lint bench eval clean chromium crash-matrix
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ eval: embedder
 
 bench: embedder
 	$(PY) -m bench.ingest_search
+
+# The whole crash matrix (>= 50 SIGKILLs, ~6 min; `make test` runs its fast part): bench/results/crash_matrix.txt
+crash-matrix: $(STAMP) chromium
+	$(PY) -m bench.crash_matrix
 
 clean:
 	rm -rf .store models

@@ -114,11 +114,12 @@ def cmd_delete(args: argparse.Namespace) -> int:
     kb = _kb(args)
     status = 0
     for source in args.sources:
-        removed = kb.delete(Path(source).name)
+        stored = kb.resolve_source(Path(source).name)
+        removed = kb.delete(stored) if stored else 0
         if removed:
-            print(f"deleted {Path(source).name}: {removed} chunks")
+            print(f"deleted {stored}: {removed} chunks")
         else:
-            print(f"error: {source}: no such document in the store", file=sys.stderr)
+            print(f"error: {source!r}: no such document in the store", file=sys.stderr)
             status = 1
     return status
 

@@ -28,7 +28,8 @@ def knowledge_base() -> KnowledgeBase:
 
 @st.cache_resource(show_spinner=False)
 def feedback() -> FeedbackStore:
-    return FeedbackStore(get_settings().feedback_db)
+    settings = get_settings()
+    return FeedbackStore(settings.feedback_db, settings.phone_region)
 
 
 @st.cache_resource(show_spinner=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.products import ProductFacts
 from vectorstore.store import Hit
 
 DECLINE = {
@@ -37,16 +38,30 @@ class Extracted:
 
 
 def describe_product(meta: dict, lang: str) -> str:
-    """One or two sentences with the facts customers ask about: price, availability, delivery."""
-    name, price, cur = meta.get("name", "This product"), float(meta.get("price", 0)), meta.get("currency", "USD")
-    stock, days = int(meta.get("stock", 0)), meta.get("delivery_days")
-    if lang == "es":
-        avail = f"Hay {stock} disponibles." if stock > 0 else "Por ahora está agotado."
-        deliv = f" Con envío estándar llega en unos {days} días hábiles." if days else ""
-        return f"{name} cuesta ${price:,.2f} {cur}. {avail}{deliv}"
-    avail = f"It's in stock ({stock} available)." if stock > 0 else "It's currently out of stock."
-    deliv = f" With standard shipping it arrives in about {days} business days." if days else ""
-    return f"The {name} costs ${price:,.2f} {cur}. {avail}{deliv}"
+    """One or two sentences with the facts customers ask about: price, availability, delivery (an unknown fact is
+    said to be unknown, never guessed)."""
+    name, facts = meta.get("name", "This product"), ProductFacts.of(meta)
+    es = lang == "es"
+    if facts.price is None:
+        price = f"El precio de {name} no está disponible por ahora." if es else (
+            f"The price of the {name} is not available right now.")  # fmt: skip
+    else:
+        amount = f"${facts.price:,.2f} {facts.currency}"
+        price = f"{name} cuesta {amount}." if es else f"The {name} costs {amount}."
+    if facts.stock is None:
+        avail = ""
+    elif facts.stock > 0:
+        avail = f" Hay {facts.stock} disponibles." if es else f" It's in stock ({facts.stock} available)."
+    else:
+        avail = " Por ahora está agotado." if es else " It's currently out of stock."
+    days = facts.delivery_days
+    if not days:
+        delivery = ""
+    elif es:
+        delivery = f" Con envío estándar llega en unos {days} días hábiles."
+    else:
+        delivery = f" With standard shipping it arrives in about {days} business days."
+    return price + avail + delivery
 
 
 def _passage(hit: Hit) -> str:

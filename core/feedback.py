@@ -1,21 +1,18 @@
 """Conversation log and thumbs up/down in SQLite (the fine-tuning and analytics issues read it).
 
-Emails, phone numbers and card-like numbers are masked before anything is written: the log is meant
-to be exported for training, so it must not hold customers' contact or payment details.
+Emails, phone numbers, card numbers, IBANs and SSNs are masked before anything is written (core/pii.py): the
+log is shown to staff and exported for training, so it must not hold customers' contact or payment details.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-_PHONE = re.compile(r"(?<!\w)(\+?\d{1,3}[ .-]?)?(\(?\d{3}\)?[ .-]?)\d{3}[ .-]?\d{4}(?!\w)")
+from core.pii import mask_pii
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS interactions (
@@ -32,18 +29,12 @@ CREATE TABLE IF NOT EXISTS interactions (
 """
 
 
-def mask_pii(text: str) -> str:
-    """Replace emails, card numbers and phone numbers with placeholders."""
-    text = _EMAIL.sub("[email]", text)
-    text = _CARD.sub("[card]", text)
-    return _PHONE.sub("[phone]", text)
-
-
 class FeedbackStore:
     """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, phone_region: str = "US") -> None:
         self.path = Path(path)
+        self.phone_region = phone_region
         self._lock = threading.Lock()
 
     def _con(self) -> sqlite3.Connection:
@@ -64,8 +55,8 @@ class FeedbackStore:
                 (
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     session_id,
-                    mask_pii(question),
-                    mask_pii(answer),
+                    mask_pii(question, self.phone_region),
+                    mask_pii(answer, self.phone_region),
                     json.dumps(slim),
                     model,
                     int(declined),

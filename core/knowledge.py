@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from core.embeddings import build_embeddings
 from core.faults import fault_point
 from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
+from loaders.base import safe_source_name
 from vectorstore.manifest import Manifest, SourceInfo, StoreEvent
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
 from vectorstore.store import Health, Hit, KnowledgeStore, StoreUnavailable, StoreWriteError, UpsertResult
@@ -186,8 +189,26 @@ class KnowledgeBase:
         )
 
     def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
-        """Parse fully, then store; a `LoaderError` leaves the store untouched."""
+        """Parse fully, then store; a `LoaderError` leaves the store untouched.
+
+        The file is stored under its safe name (`safe_source_name`: the same rule as uploads), so a name with
+        control characters or longer than the file system allows never reaches the store's directory."""
         path = Path(path)
+        try:
+            source = safe_source_name(path.name)
+        except ValueError as exc:
+            raise LoaderError(path, str(exc)) from None
+        if source == path.name:
+            return self._ingest_as(path, progress)
+        with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
+            renamed = Path(tmp) / source
+            try:
+                shutil.copyfile(path, renamed)
+            except OSError as exc:
+                raise LoaderError(path, f"cannot read file ({exc.strerror or exc})") from None
+            return self._ingest_as(renamed, progress)
+
+    def _ingest_as(self, path: Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
         parsed = self.parse(path)  # outside the write lock: parsing needs no store
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         with self._write_lock:
@@ -209,9 +230,20 @@ class KnowledgeBase:
         return report
 
     def delete(self, source: str) -> int:
-        """Delete a source by file name; returns the number of chunks removed."""
+        """Delete a source by its stored name; returns the number of chunks removed."""
         with self._write_lock:
             return self.store.delete_source(source)
+
+    def resolve_source(self, name: str) -> str | None:
+        """The stored source for a file name as given to ingest (stored under its safe name), or None."""
+        with self._swap.reading():
+            if self.store.get_source(name) is not None:
+                return name
+            with contextlib.suppress(ValueError):
+                safe = safe_source_name(name)
+                if self.store.get_source(safe) is not None:
+                    return safe
+            return None
 
     def reindex(self, progress: FileProgress | None = None) -> IngestReport:
         """Rebuild the whole store from its kept file copies with the current embedding model.

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     contact_email: str = "support@harborandpine.example"
     contact_phone: str = "+1 (800) 555-0142"
     contact_hours: str = "Mon–Fri 8am–8pm ET, Sat 9am–5pm ET"
+    phone_region: str = Field(
+        "US", description="Country whose national phone formats are masked in the log (international ones always are)."
+    )
 
 
 def describe(settings: Settings) -> dict[str, object]:

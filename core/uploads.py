@@ -9,9 +9,7 @@ as it was; good files in the same upload still land.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,7 +17,7 @@ from pathlib import Path
 
 from core.knowledge import KnowledgeBase
 from loaders import LoaderError
-from loaders.base import too_large
+from loaders.base import safe_source_name, too_large
 from loaders.faq import faq_json_with_entry
 from loaders.screen import find_instruction
 from vectorstore.store import StoreError
@@ -28,8 +26,6 @@ from vectorstore.store import StoreError
 UploadProgress = Callable[[int, str, str, float], None]
 
 logger = logging.getLogger(__name__)
-_UNSAFE = re.compile(r"[^\w .()+-]")
-MAX_NAME_CHARS = 120
 
 
 @dataclass
@@ -41,21 +37,6 @@ class UploadOutcome:
     chunks: int = 0
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-def safe_source_name(name: str) -> str:
-    """The file name an upload is stored under: no directories, no control or shell-special characters.
-
-    Raises ValueError for names that cannot be made safe (empty, hidden, no extension)."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1].strip()
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", base)
-    if not base or base.startswith("."):
-        raise ValueError("file name is empty or hidden")
-    stem, dot, ext = base.rpartition(".")
-    if not dot or not stem:
-        raise ValueError("file name has no extension")
-    return stem[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext
 
 
 def ingest_uploads(
@@ -104,8 +85,8 @@ def _ingest_one(
     if reason := too_large(len(data), kb.settings.max_file_bytes):  # before writing it anywhere
         return UploadOutcome(name, "rejected", reason=reason)
     path = tmp / source
-    path.write_bytes(data)
     try:
+        path.write_bytes(data)
         step("parsing", 0.05)
         result = kb.ingest_file(path, lambda done, total: step("embedding", 0.1 + 0.9 * done / max(total, 1)))
     except LoaderError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -16,6 +17,34 @@ class LoaderError(Exception):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{Path(path).name}: {reason}")
+
+
+_UNSAFE_NAME = re.compile(r"[^\w .()+-]")
+# Bytes, not characters: file systems cap a name at 255 bytes, and the store writes `<name>.incoming` beside it.
+MAX_NAME_BYTES = 200
+
+
+def safe_source_name(name: str) -> str:
+    """The name a file is stored under (uploads and the CLI alike): no directories, no control, invisible or
+    shell-special characters, at most `MAX_NAME_BYTES` of UTF-8 (a longer name is cut at a character boundary
+    and keeps a hash of the whole, so two long names stay two documents).
+
+    Raises ValueError for names that cannot be made safe (empty, hidden, no extension)."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1].strip()
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")  # controls, U+202E and other formats
+    base = _UNSAFE_NAME.sub("_", base)
+    if not base or base.startswith("."):
+        raise ValueError("file name is empty or hidden")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        raise ValueError("file name has no extension")
+    if len(base.encode("utf-8")) <= MAX_NAME_BYTES:
+        return base
+    tail = f"-{short_hash(base, length=8)}.{ext}"
+    if len(tail.encode("utf-8")) > MAX_NAME_BYTES // 2:
+        raise ValueError("file name extension is too long")
+    room = MAX_NAME_BYTES - len(tail.encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip() + tail
 
 
 def too_large(size: int, max_bytes: int) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.document_loaders import BaseLoader
@@ -14,6 +16,30 @@ from loaders.base import LoaderError, base_metadata, make_document
 
 PRODUCT_COLUMNS = ("sku", "name", "category", "brand", "price", "currency", "stock", "delivery_days", "description")
 OPTIONAL_COLUMNS = ("attributes",)
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    """What a product's metadata says about price, stock and delivery; None = unknown (never 0)."""
+
+    price: float | None
+    currency: str
+    stock: int | None
+    delivery_days: int | None
+
+    @classmethod
+    def of(cls, meta: dict) -> ProductFacts:
+        """Read from stored metadata, tolerating what older or hand-made stores hold (missing, NaN, text)."""
+        return cls(_number(meta.get("price"), float), str(meta.get("currency") or "USD"),
+                   _number(meta.get("stock"), int), _number(meta.get("delivery_days"), int))  # fmt: skip
+
+
+def _number(value, kind: type):
+    try:
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def is_product_header(header: list[str]) -> bool:
@@ -79,6 +105,8 @@ class ProductCSVLoader(BaseLoader):
             delivery_days = int(row["delivery_days"] or 0)
         except ValueError:
             raise LoaderError(self.path, f"row {lineno}: price, stock and delivery_days must be numbers") from None
+        if not math.isfinite(price):  # "inf", "nan": float() takes them, a customer must never see them
+            raise LoaderError(self.path, f"row {lineno}: price must be a finite number (got '{row['price']}')")
         if price < 0 or stock < 0 or delivery_days < 0:
             raise LoaderError(self.path, f"row {lineno}: negative price, stock or delivery_days")
         row["currency"] = row.get("currency") or "USD"

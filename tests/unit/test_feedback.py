@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.feedback import FeedbackStore, mask_pii
+from core.feedback import FeedbackStore
+from core.pii import mask_pii
 
 
 @pytest.mark.parametrize(

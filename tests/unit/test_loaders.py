@@ -331,6 +331,18 @@ BAD_FILES: dict[str, tuple[str, Callable[[], bytes], str, dict]] = {
         r"row 3: price, stock and delivery_days must be numbers$",
         {},
     ),
+    "infinite-price": (
+        "products.csv",
+        lambda: (PRODUCT_HEADER + "\nA-1,Pan,K,B,10,USD,1,2,d,\nA-2,Pot,K,B,inf,USD,1,2,d,\n").encode(),
+        r"row 3: price must be a finite number \(got 'inf'\)$",
+        {},
+    ),
+    "nan-price": (
+        "products.csv",
+        lambda: (PRODUCT_HEADER + "\nA-1,Pan,K,B,NaN,USD,1,2,d,\n").encode(),
+        r"row 2: price must be a finite number \(got 'NaN'\)$",
+        {},
+    ),
     "duplicate-sku": (
         "products.csv",
         lambda: (PRODUCT_HEADER + "\nA-1,Pan,K,B,10,USD,1,2,d,\nA-1,Pot,K,B,12,USD,1,2,d,\n").encode(),

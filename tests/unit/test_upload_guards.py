@@ -19,8 +19,9 @@ from core.auth import LoginLimiter, hash_password, is_bcrypt_hash, verify_passwo
 from core.embeddings import HashingEmbeddings
 from core.knowledge import KnowledgeBase, expand_paths
 from core.settings import Settings
-from core.uploads import ingest_uploads, safe_source_name
+from core.uploads import ingest_uploads
 from loaders import LoaderError, load_file, parse_file
+from loaders.base import safe_source_name
 from loaders.faq import question_key
 from loaders.isolated import parse_isolated
 from loaders.screen import find_instruction
