@@ -34,12 +34,15 @@ with st.form("sign-in", clear_on_submit=True):
     password = st.text_input("Admin password", type="password", max_chars=72)
     submitted = st.form_submit_button("Sign in")
 if submitted:
-    if limiter.attempt(client, password, settings.admin_password_hash):
+    attempt = limiter.attempt(client, password, settings.admin_password_hash)
+    if attempt:
         sign_in()
         st.session_state.just_signed_in = True
         st.rerun()
-    wait = limiter.wait_seconds(client)
-    if wait > 0:
-        st.error(f"Wrong password. Too many attempts: try again in {wait:.0f} s.")
+    if attempt.outcome == "busy":
+        st.error("Another sign-in from your address is still being checked; try again in a moment.")
+    elif attempt.wait > 0:
+        wrong = "Wrong password. " if attempt.outcome == "wrong" else ""
+        st.error(f"{wrong}Too many attempts: try again in {attempt.wait:.0f} s.")
     else:
-        st.error(f"Wrong password. {limiter.failures_left(client)} attempt(s) left before a pause.")
+        st.error(f"Wrong password. {attempt.left} attempt(s) left before a pause.")

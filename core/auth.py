@@ -59,6 +59,20 @@ class _Client:
     locked_until: float = 0.0
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """The result of one sign-in attempt. `outcome`: ok, wrong (checked and refused), locked (refused unchecked:
+    locked out for `wait` seconds) or busy (refused unchecked: the client's other attempts still being checked
+    could use up its tries). `left`: wrong passwords the client may still enter before a lockout."""
+
+    outcome: str
+    left: int
+    wait: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.outcome == "ok"
+
+
 class LoginLimiter:
     """After `max_failures` wrong passwords a client waits `lockout_seconds`, doubled on every repeat
     (capped at one hour); a correct password resets it. Thread-safe, one per server process."""
@@ -78,7 +92,7 @@ class LoginLimiter:
             state = self._clients.get(client)
             return max(0.0, state.locked_until - self._clock()) if state else 0.0
 
-    def attempt(self, client: str, password: str, password_hash: str | None) -> bool:
+    def attempt(self, client: str, password: str, password_hash: str | None) -> Attempt:
         """Check one sign-in attempt; refused without checking while the client is locked out, or while
         attempts already in flight (parallel sessions) could use up its remaining tries."""
         with self._lock:
@@ -86,8 +100,11 @@ class LoginLimiter:
             if state is None:
                 self._prune()
                 state = self._clients[client] = _Client()
-            if state.locked_until > self._clock() or state.failures + state.pending >= self.max_failures:
-                return False
+            now = self._clock()
+            if state.locked_until > now:
+                return Attempt("locked", 0, state.locked_until - now)
+            if state.failures + state.pending >= self.max_failures:
+                return Attempt("busy", self.max_failures - state.failures - state.pending)
             state.pending += 1
         ok = verify_password(password, password_hash)  # slow on purpose (bcrypt): outside the lock
         with self._lock:
@@ -96,13 +113,16 @@ class LoginLimiter:
                 state.failures = 0
                 if not state.pending:
                     self._clients.pop(client, None)
-                return True
+                return Attempt("ok", self.max_failures)
             state.failures += 1
             if state.failures >= self.max_failures:
-                state.locked_until = self._clock() + min(3600.0, self.lockout_seconds * 2**state.lockouts)
+                pause = min(3600.0, self.lockout_seconds * 2**state.lockouts)
+                state.locked_until = self._clock() + pause
                 state.lockouts += 1
                 state.failures = 0
-            return False
+                return Attempt("wrong", 0, pause)
+            # What is true now: tries left, less those other sessions are still making.
+            return Attempt("wrong", self.max_failures - state.failures - state.pending)
 
     def _prune(self) -> None:
         """Forget clients that are neither locked out nor mid-attempt once too many are tracked."""
@@ -111,9 +131,3 @@ class LoginLimiter:
         now = self._clock()
         for key in [k for k, c in self._clients.items() if c.locked_until <= now and not c.pending]:
             del self._clients[key]
-
-    def failures_left(self, client: str) -> int:
-        """Wrong passwords this client may still enter before the next lockout."""
-        with self._lock:
-            state = self._clients.get(client)
-            return self.max_failures - (state.failures if state else 0)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.documents import Document
 
-from loaders.base import LoaderError, check_content_type, decode_text, read_bytes
+from loaders.base import LoaderError, check_content_type, csv_rows, decode_text, read_bytes
 
 SUPPORTED_EXTENSIONS = (".csv", ".json", ".md", ".markdown", ".txt", ".pdf", ".docx")
 
@@ -82,7 +80,7 @@ def _parse(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max_
     if ext == ".json":
         return ParsedFile(list(FAQLoader(path, text).lazy_load()))
     if ext == ".csv":
-        header = next(csv.reader(io.StringIO(text)), [])
+        header, _ = csv_rows(path, text)
         if is_product_header(header):
             return ParsedFile(list(ProductCSVLoader(path, text).lazy_load()))
         if is_faq_header(header):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -127,6 +130,37 @@ def decode_text(path: Path, data: bytes) -> str:
     if not text.strip():
         raise LoaderError(path, "file has no text")
     return text
+
+
+def _csv_reason(exc: csv.Error, lines_read: int) -> str:
+    if "field larger than field limit" in str(exc):  # raised before the line that overflows is counted
+        limit = csv.field_size_limit()
+        return (f"line {lines_read + 1}: a field is longer than {limit:,} characters (the CSV field limit); "
+                "a quote left open makes the rest of the file one field")  # fmt: skip
+    return f"line {lines_read}: malformed CSV ({exc})"
+
+
+def csv_rows(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header (lower-cased) and (line number, row) pairs of a CSV file. csv's own errors (a field over its
+    size limit, a stray quote) become one `LoaderError` saying which limit, on which line."""
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise LoaderError(path, _csv_reason(exc, reader.line_num)) from None
+    reader.fieldnames = header
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        while True:
+            try:
+                raw = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise LoaderError(path, _csv_reason(exc, reader.line_num)) from None
+            yield reader.line_num, {k: v for k, v in raw.items() if k}
+
+    return header, rows()
 
 
 def short_hash(*parts: str, length: int = 12) -> str:

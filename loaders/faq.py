@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -12,7 +10,7 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from loaders.base import LoaderError, base_metadata, make_document, short_hash, slugify
+from loaders.base import LoaderError, base_metadata, csv_rows, make_document, short_hash, slugify
 
 _NOISE = re.compile(r"[^\w\s]")
 
@@ -71,12 +69,10 @@ class FAQLoader(BaseLoader):
         return items
 
     def _pairs_csv(self) -> list[dict]:
-        reader = csv.DictReader(io.StringIO(self.text))
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header, rows = csv_rows(self.path, self.text)
         if not is_faq_header(header):
             raise LoaderError(self.path, "FAQ CSV needs 'question' and 'answer' columns")
-        reader.fieldnames = header
-        return [{k: v for k, v in row.items() if k} for row in reader]
+        return [row for _, row in rows]
 
     def lazy_load(self) -> Iterator[Document]:
         items = self._pairs_csv() if self.path.suffix.lower() == ".csv" else self._pairs_json()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from loaders.base import LoaderError, base_metadata, make_document
+from loaders.base import LoaderError, base_metadata, csv_rows, make_document
 
 PRODUCT_COLUMNS = ("sku", "name", "category", "brand", "price", "currency", "stock", "delivery_days", "description")
 OPTIONAL_COLUMNS = ("attributes",)
@@ -75,16 +73,14 @@ class ProductCSVLoader(BaseLoader):
         self.text = text
 
     def lazy_load(self) -> Iterator[Document]:
-        reader = csv.DictReader(io.StringIO(self.text))
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header, rows = csv_rows(self.path, self.text)
         missing = [c for c in PRODUCT_COLUMNS if c not in header]
         if missing:
             raise LoaderError(self.path, f"product CSV is missing column(s): {', '.join(missing)}")
-        reader.fieldnames = header
         seen: set[str] = set()
         count = 0
-        for lineno, raw in enumerate(reader, start=2):
-            row = {k: (v or "").strip() for k, v in raw.items() if k}
+        for lineno, raw in rows:
+            row = {k: (v or "").strip() for k, v in raw.items()}
             if not any(row.values()):
                 continue
             yield self._document(row, lineno, seen)

@@ -130,3 +130,51 @@ def test_cli_names_are_made_safe_like_uploads_and_no_file_is_skipped(tmp_path: P
     gone = subprocess.run([*cli, "delete", names[1], "--store", str(store)], cwd=ROOT, env=child_env(),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert gone.returncode == 0 and "deleted gifttxt.exe.md" in gone.stdout, gone.stderr
+
+
+# -- messages ------------------------------------------------------------------------------------------------
+def test_sign_in_counts_are_true_while_other_attempts_are_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import core.auth
+    from core.auth import LoginLimiter
+
+    entered, release = threading.Semaphore(0), threading.Event()
+
+    def verify(password: str, password_hash: str | None) -> bool:
+        if password.startswith("slow"):  # parallel sessions whose bcrypt check is still running
+            entered.release()
+            assert release.wait(60)
+        return False
+
+    monkeypatch.setattr(core.auth, "verify_password", verify)
+    limiter = LoginLimiter(max_failures=5, lockout_seconds=60, clock=lambda: 0.0)
+    results: list = []
+    slow = [
+        threading.Thread(target=lambda n=n: results.append(limiter.attempt("ip", f"slow-{n}", "h"))) for n in range(3)
+    ]
+    for thread in slow:
+        thread.start()
+    for _ in slow:
+        assert entered.acquire(timeout=60)
+    first, second, third = (limiter.attempt("ip", f"fast-{n}", "h") for n in range(3))
+    assert (first.outcome, first.left) == ("wrong", 1)  # 5 - 1 wrong - 3 still being checked
+    assert (second.outcome, second.left) == ("wrong", 0)
+    assert (third.outcome, third.left) == ("busy", 0)  # refused unchecked: not "5 attempt(s) left"
+    release.set()
+    for thread in slow:
+        thread.join(60)
+    assert sorted(r.outcome for r in results) == ["wrong"] * 3 and max(r.wait for r in results) == 60
+    assert limiter.wait_seconds("ip") == 60
+
+
+def test_parser_limits_are_named_not_reported_as_a_crash(tmp_path: Path) -> None:
+    from loaders import LoaderError
+    from loaders.isolated import parse_isolated
+
+    path = tmp_path / "faq.csv"
+    path.write_text('question,answer\n"Do you ship abroad?,' + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(LoaderError) as err:
+        parse_isolated(path)
+    assert "crashed" not in err.value.reason
+    assert err.value.reason.startswith("line 2: a field is longer than 131,072 characters (the CSV field limit)")

@@ -327,10 +327,13 @@ def test_limiter_locks_out_doubles_and_resets_per_client() -> None:
     hashed = bcrypt.hashpw(b"the-right-one", bcrypt.gensalt(rounds=4)).decode()
     now = [0.0]
     limiter = LoginLimiter(max_failures=2, lockout_seconds=30, clock=lambda: now[0])
-    assert not limiter.attempt("a", "x", hashed) and limiter.failures_left("a") == 1
-    assert not limiter.attempt("a", "y", hashed)
+    first = limiter.attempt("a", "x", hashed)
+    assert (first.outcome, first.left, bool(first)) == ("wrong", 1, False)
+    second = limiter.attempt("a", "y", hashed)
+    assert (second.outcome, second.left, second.wait) == ("wrong", 0, 30)
     assert limiter.wait_seconds("a") == 30
-    assert not limiter.attempt("a", "the-right-one", hashed)  # refused unchecked while locked
+    locked = limiter.attempt("a", "the-right-one", hashed)  # refused unchecked while locked
+    assert (locked.outcome, bool(locked), locked.wait) == ("locked", False, 30)
     assert limiter.wait_seconds("b") == 0 and limiter.attempt("b", "the-right-one", hashed)  # others unaffected
     now[0] = 31
     for _ in range(2):
@@ -338,7 +341,7 @@ def test_limiter_locks_out_doubles_and_resets_per_client() -> None:
     assert limiter.wait_seconds("a") == 60  # doubled
     now[0] = 92
     assert limiter.attempt("a", "the-right-one", hashed)
-    assert limiter.failures_left("a") == 2 and limiter.wait_seconds("a") == 0
+    assert limiter.attempt("a", "wrong again", hashed).left == 1 and limiter.wait_seconds("a") == 0  # count reset
 
 
 # -- analytics ------------------------------------------------------------------------------------------------
