@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.resources import feedback, require_admin
 from core.analytics import summarize
+from core.exports import neutralise_rows
 
 require_admin()
 st.title("Analytics")
@@ -44,8 +45,8 @@ if rated_days:
 
 st.subheader("Knowledge gaps: most frequent declined questions")
 if summary.declined_top:
-    gaps = pd.DataFrame(
-        {"question": [g.question for g in summary.declined_top], "times": [g.count for g in summary.declined_top]}
+    gaps = pd.DataFrame(  # cells neutralised: the table's toolbar downloads it as CSV (core/exports.py)
+        neutralise_rows({"question": g.question, "times": g.count} for g in summary.declined_top)
     )
     st.bar_chart(gaps, x="question", y="times", horizontal=True, sort="-times")
     st.dataframe(gaps, hide_index=True)
@@ -55,12 +56,7 @@ else:
 st.subheader("Answers customers disliked")
 if summary.disliked_top:
     st.dataframe(
-        pd.DataFrame(
-            {
-                "question": [g.question for g in summary.disliked_top],
-                "thumbs down": [g.count for g in summary.disliked_top],
-            }
-        ),
+        pd.DataFrame(neutralise_rows({"question": g.question, "thumbs down": g.count} for g in summary.disliked_top)),
         hide_index=True,
     )
 else:

