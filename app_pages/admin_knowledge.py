@@ -8,6 +8,8 @@ import streamlit as st
 from app_pages.resources import feedback, knowledge_base, require_admin
 from core.analytics import summarize
 from core.exports import neutralise_rows
+from core.links import render_safe
+from core.settings import get_settings
 from core.uploads import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, STAFF_FAQ, UploadOutcome, add_faq_entry, ingest_uploads
 from loaders import SUPPORTED_EXTENSIONS
 from vectorstore.store import StoreError
@@ -31,16 +33,21 @@ def chunks(n: int) -> str:
     return f"{n} chunk" if n == 1 else f"{n} chunks"
 
 
+def safe(text: str) -> str:
+    """Reasons and warnings quote the files' own text: links in it must not be live here either (core/links.py)."""
+    return render_safe(text, get_settings().allowed_link_hosts)
+
+
 def show_outcome(outcome: UploadOutcome) -> None:
     """One line per file, then its warnings (left-out passages)."""
     if outcome.status == "rejected":
-        st.error(f"**{outcome.name}** rejected: {outcome.reason}", icon="⛔")
+        st.error(f"**{outcome.name}** rejected: {safe(outcome.reason)}", icon="⛔")
     elif outcome.status == "unchanged":
         st.info(f"**{outcome.name}** unchanged (same content as the stored version).", icon="➖")
     else:
         st.success(f"**{outcome.name}** {outcome.status}: {chunks(outcome.chunks)}.", icon="✅")
     for warning in outcome.warnings:
-        st.warning(f"**{outcome.name}**: {warning}", icon="⚠️")
+        st.warning(f"**{outcome.name}**: {safe(warning)}", icon="⚠️")
 
 
 # -- upload ---------------------------------------------------------------------------------------------

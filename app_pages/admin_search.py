@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.resources import assistant, knowledge_base, require_admin
 from app_pages.widgets import product_line
 from core.language import detect_language
+from core.links import render_safe
 from core.settings import get_settings
 from vectorstore.store import StoreError
 
@@ -40,7 +41,9 @@ if query.strip():
         meta = hit.metadata
         title = meta.get("title") or hit.source
         with st.container(border=True):
-            st.markdown(f"**{n}. {title}**  \n`{hit.source}` · score {hit.score:.3f}")
+            st.markdown(
+                f"**{n}. {render_safe(title, settings.allowed_link_hosts)}**  \n`{hit.source}` · score {hit.score:.3f}"
+            )
             if meta.get("type") == "product":
                 st.caption(product_line(meta))
             st.text(hit.text[:800])

@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.resources import assistant, feedback
 from app_pages.widgets import product_line
 from core.assistant import MAX_QUESTION_CHARS
+from core.links import render_safe
 from core.settings import get_settings
 
 
@@ -25,17 +26,31 @@ def paced(chunks: Iterator[str]) -> Iterator[str]:
             time.sleep(0.01)
 
 
+def safe(text: str) -> str:
+    """Knowledge-derived Markdown with only the shop's own links live and no images (core/links.py)."""
+    return render_safe(text, settings.allowed_link_hosts)
+
+
+def show_answer(chunks: Iterator[str]) -> None:
+    """Stream the answer; the text is made safe as a whole each time (a link may arrive in pieces)."""
+    box, shown = st.empty(), ""
+    for piece in paced(chunks):
+        shown += piece
+        box.markdown(safe(shown) + " ▌")
+    box.markdown(safe(shown))
+
+
 def show_sources(sources: list[dict]) -> None:
     if not sources:
         return
     with st.expander(f"Sources ({len(sources)})"):
         for n, src in enumerate(sources, 1):
             meta = src["metadata"]
-            st.markdown(f"**[{n}] {meta.get('title') or src['source']}**  \n`{src['source']}`")
+            st.markdown(f"**[{n}] {safe(meta.get('title') or src['source'])}**  \n`{src['source']}`")
             if meta.get("type") == "product":
                 st.caption(product_line(meta))
             snippet = meta.get("answer") or src["text"]
-            st.caption(snippet[:300] + ("…" if len(snippet) > 300 else ""))
+            st.caption(safe(snippet[:300] + ("…" if len(snippet) > 300 else "")))
 
 
 def rate(interaction_id: int, key: str) -> None:
@@ -60,7 +75,7 @@ with st.spinner("Loading the offline models (first time only, ~10 s)…"):
 
 for msg in state.messages:
     with st.chat_message(msg["role"]):
-        st.markdown(msg["content"])
+        st.markdown(safe(msg["content"]) if msg["role"] == "assistant" else msg["content"])
         if msg["role"] == "assistant" and msg["id"] is not None:
             st.caption(f"Answered by: {msg['model']}")
             show_sources(msg["sources"])
@@ -75,7 +90,7 @@ if question:
         result = None
         try:
             pending = bot.ask_stream(question, session_id=state.session_id)
-            st.write_stream(paced(pending.chunks()))
+            show_answer(pending.chunks())
             result = pending.result
         except Exception as exc:  # store/search failures become a message, never a stack trace
             st.error(

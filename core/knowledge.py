@@ -8,6 +8,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from core.embeddings import build_embeddings
 from core.faults import fault_point
+from core.links import foreign_links
 from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
@@ -213,8 +215,28 @@ class KnowledgeBase:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         with self._write_lock:
             result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
-        result.warnings = parsed.warnings
+        result.warnings = parsed.warnings + self._link_warnings(parsed)
         return result
+
+    def _link_warnings(self, parsed: ParsedFile) -> list[str]:
+        """Tell staff which links customers will not be able to follow, and that images never show (core/links.py)."""
+        hosts: Counter[str] = Counter()
+        images = 0
+        for doc in parsed.docs:
+            found, pictures = foreign_links(doc.page_content, self.settings.allowed_link_hosts)
+            hosts.update(found)
+            images += pictures
+        warnings = []
+        if hosts:
+            listed = ", ".join(f"{host} ({n}×)" if n > 1 else host for host, n in hosts.most_common(8))
+            allowed = ", ".join(self.settings.allowed_link_hosts) or "none"
+            warnings.append(
+                f"links to other sites are shown to customers as plain text, not as links: {listed}. Sites whose "
+                f"links stay clickable: {allowed} (ASSISTANT_ALLOWED_LINK_HOSTS)."
+            )
+        if images:
+            warnings.append(f"{images} image(s) in the text are never shown to customers (remote images can track).")
+        return warnings
 
     def ingest_paths(self, paths: Sequence[str | Path], progress: FileProgress | None = None) -> IngestReport:
         """Ingest each file independently: good files land, bad ones are reported with the reason."""

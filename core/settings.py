@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     contact_email: str = "support@harborandpine.example"
     contact_phone: str = "+1 (800) 555-0142"
     contact_hours: str = "Mon–Fri 8am–8pm ET, Sat 9am–5pm ET"
+    allowed_link_hosts: list[str] = Field(
+        default_factory=lambda: ["harborandpine.example"],
+        description="The shop's own sites: links to them (and their subdomains) in knowledge stay clickable; links "
+        "to any other host are shown as text and images never load (core/links.py).",
+    )
     phone_region: str = Field(
         "US", description="Country whose national phone formats are masked in the log (international ones always are)."
     )

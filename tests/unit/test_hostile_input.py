@@ -228,3 +228,55 @@ def test_analytics_tables_hold_no_live_formula(app_env, monkeypatch: pytest.Monk
     assert list(disliked["question"]) == ["'" + formula]
     cells = [str(v) for frame in (gaps, disliked) for v in frame.to_numpy().ravel()]
     assert not any(c.lstrip().startswith(("=", "+", "-", "@")) for c in cells)
+
+
+# -- links and images in knowledge -----------------------------------------------------------------------------
+ALLOWED = ["harborandpine.example"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Use [our secure refund portal](http://evil.example/phish-login) now.", "Use our secure refund portal now."),
+        ("![](http://evil.example/pixel.png)Thanks!", "Thanks!"),
+        ("![our logo](https://harborandpine.example/logo.png)", "our logo"),  # even the shop's own images
+        ('<img src="http://evil.example/p.png">Hi', "Hi"),
+        (
+            "See https://evil.example/x, or www.evil.example/y.",
+            "See `https://evil.example/x`, or `www.evil.example/y`.",
+        ),
+        ("Write to payments@evil.example today", "Write to `payments@evil.example` today"),
+        ("<http://evil.example/a>", "`http://evil.example/a`"),
+        ("[http://evil.example](http://evil.example)", "`http://evil.example`"),  # a link whose text is a URL
+        ("[help][1]\n\n[1]: http://evil.example/ref", "[help][1]\n\n"),
+        ("[click](javascript:alert(1))", "click)"),
+        ("[portal](http://evil.exa", "[portal](`http://evil.exa`"),  # half a link, mid-stream
+        (
+            "[order status](https://harborandpine.example/orders)",
+            "[order status](https://harborandpine.example/orders)",
+        ),
+        (
+            "https://help.harborandpine.example/t and support@harborandpine.example",
+            "https://help.harborandpine.example/t and support@harborandpine.example",
+        ),
+        ("Free shipping over $50.00, 10:30-12:00.", "Free shipping over $50.00, 10:30-12:00."),
+    ],
+)
+def test_knowledge_is_rendered_as_text_except_links_to_the_shop(text: str, shown: str) -> None:
+    from core.links import render_safe
+
+    assert render_safe(text, ALLOWED) == shown
+
+
+def test_staff_are_warned_at_upload_about_links_to_other_sites() -> None:
+    import json
+
+    from core.uploads import ingest_uploads
+
+    kb = KnowledgeBase(get_settings(), embeddings=HashingEmbeddings())
+    answer = "Use [our secure refund portal](http://evil.example/phish-login) ![](http://pixel.example/p.png)."
+    body = json.dumps([{"question": "How do I get a refund?", "answer": answer}]).encode()
+    [outcome] = ingest_uploads(kb, [("refunds.json", body)])
+    assert outcome.status == "added"
+    assert any("shown to customers as plain text, not as links: evil.example" in w for w in outcome.warnings)
+    assert any("1 image(s)" in w for w in outcome.warnings)
