@@ -110,6 +110,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(name: str) -> str:
+    """A name as typed, or escaped when it holds control or direction characters (a terminal must not obey them)."""
+    import unicodedata
+
+    return repr(name) if any(unicodedata.category(ch)[0] == "C" for ch in name) else name
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     kb = _kb(args)
     status = 0
@@ -119,7 +126,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if removed:
             print(f"deleted {stored}: {removed} chunks")
         else:
-            print(f"error: {source!r}: no such document in the store", file=sys.stderr)
+            print(f"error: {_shown(source)}: no such document in the store", file=sys.stderr)
             status = 1
     return status
 

@@ -62,46 +62,50 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-class SwapLock:
-    """Readers share; a store swap (the end of a reindex) waits for the readers in flight and holds new ones
-    back for its few milliseconds. Without it a search could open Chroma on a directory being moved away."""
+class SharedExclusiveLock:
+    """Many holders share it; an exclusive holder waits for them to leave and holds new ones back meanwhile.
+
+    Used twice: searches share `_swap` and a store swap (the end of a reindex) takes it for its few milliseconds,
+    so no search opens Chroma on a directory being moved; writes share `_gate` and a reindex takes it throughout,
+    so no upload lands in a store about to be replaced."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._readers = 0
-        self._swapping = False
+        self._holders = 0
+        self._exclusive = False
 
     @contextmanager
-    def reading(self) -> Iterator[None]:
+    def shared(self) -> Iterator[None]:
         with self._cond:
-            self._cond.wait_for(lambda: not self._swapping)
-            self._readers += 1
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._holders += 1
         try:
             yield
         finally:
             with self._cond:
-                self._readers -= 1
+                self._holders -= 1
                 self._cond.notify_all()
 
     @contextmanager
-    def swapping(self) -> Iterator[None]:
+    def exclusive(self) -> Iterator[None]:
         with self._cond:
-            self._cond.wait_for(lambda: not self._swapping)
-            self._swapping = True
-            self._cond.wait_for(lambda: self._readers == 0)
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._exclusive = True
+            self._cond.wait_for(lambda: self._holders == 0)
         try:
             yield
         finally:
             with self._cond:
-                self._swapping = False
+                self._exclusive = False
                 self._cond.notify_all()
 
 
 class KnowledgeBase:
     """Owns the embeddings, the store and the searcher for one store directory.
 
-    Thread-safe for the app's pattern: many searches (chat sessions) alongside one writer at a time (uploads,
-    deletes and reindex queue on `_write_lock`; a reindex holds it throughout, so no upload is lost in the swap).
+    Thread-safe for the app's pattern: many searches (chat sessions) alongside writers. Writes to different sources
+    run side by side (a long upload does not hold up *Add an answer*; the store serialises writes per source);
+    a reindex waits for the writes in flight and holds new ones back until it has swapped the store in.
     """
 
     def __init__(
@@ -117,8 +121,8 @@ class KnowledgeBase:
         self._embeddings = embeddings
         self._store: KnowledgeStore | None = None
         self._searcher: Searcher | None = None
-        self._write_lock = threading.RLock()
-        self._swap = SwapLock()
+        self._gate = SharedExclusiveLock()  # writes share it, a reindex takes it alone
+        self._swap = SharedExclusiveLock()  # searches share it, the swap at the end of a reindex takes it alone
 
     @property
     def embeddings(self) -> Embeddings:
@@ -178,6 +182,7 @@ class KnowledgeBase:
             "chunk_overlap": self.settings.chunk_overlap,
             "max_bytes": self.settings.max_file_bytes,
             "max_pdf_pages": self.settings.max_pdf_pages,
+            "max_entries": self.settings.max_entries_per_file,
         }
         if not self.settings.parse_isolation:
             return parse_file(path, **args)
@@ -211,9 +216,9 @@ class KnowledgeBase:
             return self._ingest_as(renamed, progress)
 
     def _ingest_as(self, path: Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
-        parsed = self.parse(path)  # outside the write lock: parsing needs no store
+        parsed = self.parse(path)  # before the gate: parsing needs no store
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        with self._write_lock:
+        with self._gate.shared():
             result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
         result.warnings = parsed.warnings + self._link_warnings(parsed)
         return result
@@ -253,12 +258,12 @@ class KnowledgeBase:
 
     def delete(self, source: str) -> int:
         """Delete a source by its stored name; returns the number of chunks removed."""
-        with self._write_lock:
+        with self._gate.shared():
             return self.store.delete_source(source)
 
     def resolve_source(self, name: str) -> str | None:
         """The stored source for a file name as given to ingest (stored under its safe name), or None."""
-        with self._swap.reading():
+        with self._swap.shared():
             if self.store.get_source(name) is not None:
                 return name
             with contextlib.suppress(ValueError):
@@ -273,7 +278,7 @@ class KnowledgeBase:
         Built in a sibling directory and swapped in at the end, so a failure leaves the old store; so does
         any file that no longer loads (it is reported), rather than silently dropping that source.
         Searches go on against the old store meanwhile; writes wait for the end."""
-        with self._write_lock:
+        with self._gate.exclusive():
             return self._reindex(progress)
 
     def _reindex(self, progress: FileProgress | None) -> IngestReport:
@@ -309,7 +314,7 @@ class KnowledgeBase:
         backup = self._sibling(".old")
         shutil.rmtree(backup, ignore_errors=True)
         fault_point("kb.reindex_built")
-        with self._swap.swapping():
+        with self._swap.exclusive():
             if self._store is not None:
                 self._store.close()
             self._store, self._searcher = None, None
@@ -324,34 +329,34 @@ class KnowledgeBase:
 
     # -- reads --------------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        with self._swap.reading():
+        with self._swap.shared():
             return self.searcher.search(query, k or self.settings.top_k)
 
     def search_many(self, queries: Sequence[str], k: int | None = None) -> list[list[Hit]]:
-        with self._swap.reading():
+        with self._swap.shared():
             return self.searcher.search_many(queries, k or self.settings.top_k)
 
     def stats(self) -> dict[str, int]:
-        with self._swap.reading():
+        with self._swap.shared():
             return self.store.stats()
 
     def health(self) -> Health:
         """Open the index (checking and, after a crash, rebuilding it) and say what it can serve."""
-        with self._swap.reading():
+        with self._swap.shared():
             return self.store.health()
 
     def events(self, limit: int = 20) -> list[StoreEvent]:
         """Recoveries and other things that happened to the store, newest first."""
-        with self._swap.reading():
+        with self._swap.shared():
             return self.store.events(limit)
 
     def list_sources(self) -> list[SourceInfo]:
-        with self._swap.reading():
+        with self._swap.shared():
             return self.store.list_sources()
 
     def kept_copy(self, source: str) -> Path | None:
         """The stored file of `source` (what staff download to edit and upload again), or None."""
-        with self._swap.reading():
+        with self._swap.shared():
             if self.store.get_source(source) is None:
                 return None
             path = self.store.files_dir / source

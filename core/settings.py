@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest total of one admin upload.")
     max_upload_files: int = Field(20, ge=1, description="Most files in one admin upload.")
     max_pdf_pages: int = Field(500, ge=1)
+    max_entries_per_file: int = Field(
+        20_000,
+        ge=1,
+        description="Most entries (products, FAQ pairs, document chunks) one file may hold; embedding 20,000 short "
+        "FAQ entries takes about 4 min with the default blend (README).",
+    )
     parse_isolation: bool = Field(True, description="Parse each file in a child process with the limits below.")
     parse_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
     parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the parsing process.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
 from loaders.base import LoaderError, check_content_type, csv_rows, decode_text, read_bytes
@@ -22,18 +24,9 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_file(
-    path: str | Path,
-    *,
-    chunk_size: int = 900,
-    chunk_overlap: int = 150,
-    max_bytes: int = 25 * 1024 * 1024,
-    max_pdf_pages: int = 500,
-) -> list[Document]:
+def load_file(path: str | Path, **limits: int) -> list[Document]:
     """Parse one file completely (or raise `LoaderError`) before anything touches the store."""
-    return parse_file(
-        path, chunk_size=chunk_size, chunk_overlap=chunk_overlap, max_bytes=max_bytes, max_pdf_pages=max_pdf_pages
-    ).docs
+    return parse_file(path, **limits).docs
 
 
 def parse_file(
@@ -43,20 +36,42 @@ def parse_file(
     chunk_overlap: int = 150,
     max_bytes: int = 25 * 1024 * 1024,
     max_pdf_pages: int = 500,
+    max_entries: int = 20_000,
 ) -> ParsedFile:
     """Parse and screen one file: hidden PDF text and passages that address the assistant are left out
-    (with a warning each); a file with nothing left is refused."""
+    (with a warning each); a file with nothing left, or with more than `max_entries` entries, is refused."""
     from loaders.screen import screen_documents
 
     path = Path(path)
-    parsed = _parse(path, chunk_size, chunk_overlap, max_bytes, max_pdf_pages)
-    docs, warnings = screen_documents(parsed.docs)
+    loader = _loader(path, chunk_size, chunk_overlap, max_bytes, max_pdf_pages)
+    docs = _take(path, loader.lazy_load(), max_entries)
+    hidden = getattr(loader, "hidden_pages", [])
+    pages = ", ".join(map(str, hidden))
+    warnings = [f"left out hidden text (invisible, white or under 1 pt) on page(s) {pages}"] if hidden else []
+    docs, screened = screen_documents(docs)
     if not docs:
         raise LoaderError(path, "every passage reads like instructions to the assistant; nothing to store")
-    return ParsedFile(docs, parsed.warnings + warnings)
+    return ParsedFile(docs, warnings + screened)
 
 
-def _parse(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max_pdf_pages: int) -> ParsedFile:
+def _take(path: Path, docs: Iterator[Document], max_entries: int) -> list[Document]:
+    """All of `docs`, or a `LoaderError` naming the limit (counted to the end, so staff know by how much)."""
+    taken: list[Document] = []
+    total = 0
+    for doc in docs:
+        total += 1
+        if total <= max_entries:
+            taken.append(doc)
+    if total > max_entries:
+        raise LoaderError(
+            path, f"the file has {total:,} entries; the limit is {max_entries:,} per file (split it into smaller "
+            "files, or raise ASSISTANT_MAX_ENTRIES_PER_FILE)"
+        )  # fmt: skip
+    return taken
+
+
+def _loader(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max_pdf_pages: int) -> BaseLoader:
+    """The loader for `path` by its type (checked by content), after the size and encoding checks."""
     from loaders.documents import DocxLoader, MarkdownLoader, PDFLoader, TextLoader
     from loaders.faq import FAQLoader, is_faq_header
     from loaders.products import ProductCSVLoader, is_product_header
@@ -69,25 +84,21 @@ def _parse(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max_
     check_content_type(path, data)
     chunking = {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap}
     if ext == ".pdf":
-        pdf = PDFLoader(path, data, max_pages=max_pdf_pages, **chunking)
-        docs = list(pdf.lazy_load())
-        pages = ", ".join(map(str, pdf.hidden_pages))
-        hidden = [f"left out hidden text (invisible, white or under 1 pt) on page(s) {pages}"] if pages else []
-        return ParsedFile(docs, hidden)
+        return PDFLoader(path, data, max_pages=max_pdf_pages, **chunking)
     if ext == ".docx":
-        return ParsedFile(list(DocxLoader(path, data, **chunking).lazy_load()))
+        return DocxLoader(path, data, **chunking)
     text = decode_text(path, data)
     if ext == ".json":
-        return ParsedFile(list(FAQLoader(path, text).lazy_load()))
+        return FAQLoader(path, text)
     if ext == ".csv":
         header, _ = csv_rows(path, text)
         if is_product_header(header):
-            return ParsedFile(list(ProductCSVLoader(path, text).lazy_load()))
+            return ProductCSVLoader(path, text)
         if is_faq_header(header):
-            return ParsedFile(list(FAQLoader(path, text).lazy_load()))
+            return FAQLoader(path, text)
         raise LoaderError(
             path, "CSV must have question,answer columns (FAQ) or sku,name,price,... columns (product catalogue)"
         )
     if ext in (".md", ".markdown"):
-        return ParsedFile(list(MarkdownLoader(path, text, **chunking).lazy_load()))
-    return ParsedFile(list(TextLoader(path, text, **chunking).lazy_load()))
+        return MarkdownLoader(path, text, **chunking)
+    return TextLoader(path, text, **chunking)

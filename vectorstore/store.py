@@ -184,6 +184,9 @@ class KnowledgeStore:
         self._active: set[str] | None = None
         self._active_version: int | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._source_locks: dict[str, threading.Lock] = {}
+        self._writers = 0  # writes in flight in this process (each holds its source's lock)
+        self._dirty = False  # a write failed part-way: its leftovers wait for the next sweep
 
     # -- plumbing -----------------------------------------------------------------------------------
     @property
@@ -463,20 +466,37 @@ class KnowledgeStore:
         return {c.id: c.vector for batch in self.manifest.get_chunks(ids) for c in batch}
 
     # -- writing ------------------------------------------------------------------------------------
+    def _source_lock(self, source: str) -> threading.Lock:
+        with self._lock:
+            return self._source_locks.setdefault(source, threading.Lock())
+
     @contextmanager
     def _writing(self, source: str) -> Iterator[None]:
-        """The write marker around one write; a write that dies leaves it, and the next write sweeps. A disk
-        that is full (or any I/O error) becomes one `StoreWriteError`: what is live has not changed."""
-        try:
-            self.collection()
-            if self._marker.exists():
-                self._sweep_orphans()
-            self._marker.write_text(source, encoding="utf-8")
-            yield
-            fault_point("store.before_marker_clear")
-            self._marker.unlink(missing_ok=True)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreWriteError(f"could not write the store ({io_reason(exc)}); nothing was changed") from exc
+        """One write to `source`: serialised with other writes to the same source only, so a long upload does not
+        hold up the others (its batches run without the store lock). The marker file exists while writes are in
+        flight; one that dies leaves it, and the next write (or the next process to open the store) sweeps its
+        leftovers. A disk that is full (or any I/O error) becomes one `StoreWriteError`: nothing live changed."""
+        with self._source_lock(source):
+            ok = False
+            try:
+                with self._lock:
+                    self.collection()
+                    if self._writers == 0 and self._marker.exists():
+                        self._sweep_orphans()
+                    self._marker.write_text(source, encoding="utf-8")
+                    self._writers += 1
+                try:
+                    yield
+                    ok = True
+                finally:
+                    with self._lock:
+                        self._writers -= 1
+                        self._dirty |= not ok
+                        if self._writers == 0 and not self._dirty:
+                            fault_point("store.before_marker_clear")
+                            self._marker.unlink(missing_ok=True)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreWriteError(f"could not write the store ({io_reason(exc)}); nothing was changed") from exc
 
     def _sweep_orphans(self) -> None:
         """Finish what a write that died left: kept copies the manifest already points at are moved in (others
@@ -493,6 +513,7 @@ class KnowledgeStore:
             self._chroma(lambda col, b=batch: col.delete(ids=b))
         self.manifest.delete_chunks(self.manifest.chunk_ids() - live)
         self._marker.unlink(missing_ok=True)
+        self._dirty = False
 
     def _index(self, chunks: list[StoredChunk]) -> None:
         """Put chunks (already copied in the manifest) into Chroma."""
@@ -507,8 +528,8 @@ class KnowledgeStore:
 
     def _store_new_chunks(self, todo: list[tuple[str, Document]], progress: Progress | None, batch_size: int) -> None:
         """Embed and store chunks the index lacks: manifest copy first, then Chroma, batch by batch."""
-        have = self.manifest.chunk_ids() & {i for i, _ in todo}
-        copied = [c for batch in self.manifest.get_chunks(have) for c in batch]
+        copied = [c for batch in self.manifest.get_chunks(i for i, _ in todo) for c in batch]
+        have = {c.id for c in copied}
         if copied:  # e.g. a live chunk the index lost: no need to embed it again
             self._index(copied)
         fresh = [(i, d) for i, d in todo if i not in have]
@@ -542,28 +563,27 @@ class KnowledgeStore:
         ids = chunk_ids_for(docs)
         if len(set(ids)) != len(ids):
             raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
-        with self._lock:
-            self.collection()
+        with self._writing(source):
             old = self.get_source(source)
             if old is not None and old.sha256 == sha256 and set(old.chunk_ids) == set(ids):
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
-            with self._writing(source):
-                present: set[str] = set()
-                for batch in batches(ids):
-                    present.update(self._chroma(lambda col, b=batch: col.get(ids=b, include=[])["ids"]))
-                todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
-                self._store_new_chunks(todo, progress, batch_size)
-                n_docs = len({d.metadata["doc_id"] for d in docs})
-                doc_type = str(docs[0].metadata.get("type", "document"))
-                incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
-                fault_point("store.before_switch")
+            present: set[str] = set()
+            for batch in batches(ids):
+                present.update(self._chroma(lambda col, b=batch: col.get(ids=b, include=[])["ids"]))
+            todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
+            self._store_new_chunks(todo, progress, batch_size)
+            n_docs = len({d.metadata["doc_id"] for d in docs})
+            doc_type = str(docs[0].metadata.get("type", "document"))
+            incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
+            fault_point("store.before_switch")
+            with self._lock:  # the switch: one manifest transaction, then readers reload the live ids
                 self.manifest.switch(SourceInfo(source, doc_type, sha256, len(ids), n_docs, utc_now(), ids))
                 self._changed()
-                fault_point("store.after_switch")
-                if incoming is not None:  # the kept copy follows the manifest inside the crash window
-                    incoming.replace(self.files_dir / source)
-                stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
-                self._drop_chunks(stale)
+            fault_point("store.after_switch")
+            if incoming is not None:  # the kept copy follows the manifest inside the crash window
+                incoming.replace(self.files_dir / source)
+            stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
+            self._drop_chunks(stale)
             return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale))
 
     def _drop_chunks(self, ids: Sequence[str]) -> None:
@@ -582,14 +602,14 @@ class KnowledgeStore:
     def delete_source(self, source: str) -> int:
         """Remove a source and its chunks; returns how many chunks went (0 if it was unknown)."""
         self._raise_if_unavailable()
-        with self._lock:
+        with self._writing(source):
             old = self.get_source(source)
             if old is None:
                 return 0
-            with self._writing(source):
+            with self._lock:
                 self.manifest.remove(source)
                 self._changed()
-                fault_point("store.delete_after_switch")
-                self._drop_chunks(old.chunk_ids)
-                (self.files_dir / source).unlink(missing_ok=True)
+            fault_point("store.delete_after_switch")
+            self._drop_chunks(old.chunk_ids)
+            (self.files_dir / source).unlink(missing_ok=True)
             return old.chunks

@@ -280,3 +280,68 @@ def test_staff_are_warned_at_upload_about_links_to_other_sites() -> None:
     assert outcome.status == "added"
     assert any("shown to customers as plain text, not as links: evil.example" in w for w in outcome.warnings)
     assert any("1 image(s)" in w for w in outcome.warnings)
+
+
+# -- entries per file, and long ingests do not hold up staff --------------------------------------------------
+def test_a_file_with_too_many_entries_is_refused_with_the_number(tmp_path: Path) -> None:
+    from core.settings import Settings
+    from core.uploads import ingest_uploads
+
+    rows = "".join(f"Is part {n} in stock?,Yes part {n} ships today.\n" for n in range(200_000))
+    body = ("question,answer\n" + rows).encode()  # the red team's 200,000-row FAQ (10.6 MB)
+    kb = KnowledgeBase(get_settings(), embeddings=HashingEmbeddings())
+    [outcome] = ingest_uploads(kb, [("huge_faq.csv", body)])
+    assert outcome.status == "rejected"
+    assert outcome.reason.startswith("the file has 200,000 entries; the limit is 20,000 per file")
+    assert kb.stats() == {"documents": 0, "chunks": 0}
+
+    small = KnowledgeBase(Settings(store_dir=tmp_path / "s", max_entries_per_file=10), embeddings=HashingEmbeddings())
+    eleven = ("question,answer\n" + "".join(f"Q{n}?,A{n}.\n" for n in range(11))).encode()
+    assert ingest_uploads(small, [("faq.csv", eleven)])[0].reason.startswith("the file has 11 entries; the limit is 10")
+    assert ingest_uploads(small, [("faq.csv", eleven.rsplit(b"Q10", 1)[0])])[0].status == "added"
+
+
+def test_staff_can_add_an_answer_while_a_long_upload_is_embedding(tmp_path: Path) -> None:
+    import json
+    import threading
+
+    from core.settings import Settings
+    from core.uploads import add_faq_entry, ingest_uploads
+
+    class Gated(HashingEmbeddings):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls, self.inside, self.release = 0, threading.Event(), threading.Event()
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.calls += 1
+            if self.calls == 2:  # the second batch of the long upload: held here, mid-ingest
+                self.inside.set()
+                assert self.release.wait(60)
+            return super().embed_documents(texts)
+
+    settings = Settings(store_dir=tmp_path / "store", parse_isolation=False)
+    embeddings = Gated()
+    kb = KnowledgeBase(settings, embeddings=embeddings)
+    parts = [
+        {"id": f"p{n}", "question": f"Is spare part {n} in stock?", "answer": f"Part {n}: yes."} for n in range(600)
+    ]
+    outcome: list = []
+    upload = threading.Thread(target=lambda: outcome.extend(
+        ingest_uploads(kb, [("spare_parts.json", json.dumps({"questions": parts}).encode())])))  # fmt: skip
+    upload.start()
+    assert embeddings.inside.wait(60), "the upload never reached its second batch"
+
+    added: list = []
+    staff = threading.Thread(target=lambda: added.append(add_faq_entry(kb, "Do you sell gift wrap?", "Yes, $4.")))
+    staff.start()
+    staff.join(60)  # a safety net: with the lock held for the whole upload, this would wait for the release
+    assert added and added[0].status == "added", "adding an answer waited for the long upload"
+    assert upload.is_alive() and not outcome  # the long upload is still in the middle of its embedding
+    assert kb.search("Do you sell gift wrap?", 1)[0].source == "staff_faq.json"
+
+    embeddings.release.set()
+    upload.join(60)
+    assert [(o.name, o.status) for o in outcome] == [("spare_parts.json", "added")]
+    assert kb.stats() == {"documents": 2, "chunks": 601}
+    assert not (settings.store_dir / "ingest.inprogress").exists()
