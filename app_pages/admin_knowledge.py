@@ -97,6 +97,31 @@ with st.expander("Add an answer (e.g. for a question the assistant declined)", e
 for outcome in state.get("upload_outcomes", []):
     show_outcome(outcome)
 
+# -- passages held for review -----------------------------------------------------------------------------
+held = kb.held_passages()
+if held:
+    st.subheader(f"Held for review ({len(held)})")
+    st.caption(
+        "These passages read like instructions to the assistant or like fraud (payments redirected, card data or "
+        "passwords asked for). Customers don't see them until you publish them; *Keep out* drops them for good."
+    )
+
+    def decide(source: str, passage: str, approve: bool) -> None:
+        result = kb.review(source, passage, approve)
+        verb = "Published" if approve else "Kept out"
+        state.admin_message = f"{verb} the passage of {source}" + (f" ({result.status})." if result else ".")
+
+    for item in held[:25]:
+        with st.container(border=True):
+            st.caption(f"{item.source} · held {item.at.replace('T', ' ').removesuffix('+00:00')} UTC")
+            st.text(item.text[:1500])  # as plain text: never rendered as Markdown
+            st.text(f"Why: it {item.reason}"[:600])
+            publish, keep_out = st.columns(2)
+            publish.button("Publish", key=f"publish-{item.source}-{item.passage}", on_click=decide,
+                           args=(item.source, item.passage, True))  # fmt: skip
+            keep_out.button("Keep out", key=f"keep-out-{item.source}-{item.passage}", on_click=decide,
+                            args=(item.source, item.passage, False))  # fmt: skip
+
 # -- documents ------------------------------------------------------------------------------------------
 st.subheader("Documents in the store")
 try:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -209,11 +210,17 @@ def resolve_minilm_dir(settings: Settings) -> Path:
     return wheel_minilm_dir()
 
 
+@lru_cache(maxsize=1)
+def wheel_minilm() -> SentenceTransformerEmbeddings:
+    """The wheel's MiniLM, loaded once per process (the blend and the semantic screen share it)."""
+    return SentenceTransformerEmbeddings(wheel_minilm_dir())
+
+
 def build_embeddings(settings: Settings) -> Embeddings:
     """The configured provider; heavy models load here, never at import."""
     provider = settings.embedding_provider
     if provider == "blend":
-        parts: dict[str, Embeddings] = {"minilm": SentenceTransformerEmbeddings(wheel_minilm_dir())}
+        parts: dict[str, Embeddings] = {"minilm": wheel_minilm()}
         adapted = Path(settings.adapted_model_dir)
         if (adapted / "model.safetensors").exists():
             parts["adapted"] = SentenceTransformerEmbeddings(adapted, settings.embedding_batch_size)

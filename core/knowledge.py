@@ -13,22 +13,25 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.embeddings import Embeddings
 
-from core.embeddings import build_embeddings
+from core.embeddings import build_embeddings, wheel_minilm
 from core.faults import fault_point
 from core.links import foreign_links
 from core.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
-from vectorstore.manifest import Manifest, SourceInfo, StoreEvent
+from loaders.semantic_screen import SemanticScreen
+from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
 from vectorstore.store import Health, Hit, KnowledgeStore, StoreUnavailable, StoreWriteError, UpsertResult
 
 FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
 REINDEX_COMPLETE = "reindex.complete"  # written into a staged store once it is whole
+_UNSET = object()
 
 
 @dataclass
@@ -114,11 +117,14 @@ class KnowledgeBase:
         store_dir: str | Path | None = None,
         embeddings: Embeddings | None = None,
         recover_in_background: bool = False,
+        screen: SemanticScreen | Literal[False] | None = None,
     ) -> None:
+        """`embeddings` and `screen` (the semantic screen; False: none) default to what the settings build."""
         self.settings = settings
         self.store_dir = Path(store_dir or settings.store_dir)
         self.recover_in_background = recover_in_background
         self._embeddings = embeddings
+        self._screen: SemanticScreen | object | None = _UNSET if screen is None else (screen or None)
         self._store: KnowledgeStore | None = None
         self._searcher: Searcher | None = None
         self._gate = SharedExclusiveLock()  # writes share it, a reindex takes it alone
@@ -217,11 +223,61 @@ class KnowledgeBase:
 
     def _ingest_as(self, path: Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
         parsed = self.parse(path)  # before the gate: parsing needs no store
+        held = self._hold(parsed)
+        live = [doc for n, doc in enumerate(parsed.docs) if n not in held]
+        if not live:
+            raise LoaderError(path, "every passage reads like instructions to the assistant or like fraud; "
+                              "nothing to store")  # fmt: skip
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        pairs = [(parsed.docs[n].page_content, reason) for n, reason in sorted(held.items())]
         with self._gate.shared():
-            result = self.store.upsert_source(path.name, parsed.docs, sha256=sha, raw_file=path, progress=progress)
+            result = self.store.upsert_source(
+                path.name, live, sha256=sha, raw_file=path, progress=progress, held=pairs
+            )
         result.warnings = parsed.warnings + self._link_warnings(parsed)
+        for n, reason in sorted(held.items()):
+            meta = parsed.docs[n].metadata
+            where = (meta.get("page") and f"page {meta['page']}") or meta.get("doc_id", "")
+            result.warnings.append(f"held a passage ({where}) back for review on the Knowledge page: it {reason}")
         return result
+
+    @property
+    def screen(self) -> SemanticScreen | None:
+        """The semantic screen (`screen_model`), loaded on first use; None when it is off."""
+        if self._screen is _UNSET:
+            model = self.settings.screen_model
+            if model == "auto":
+                model = "off" if self.settings.embedding_provider == "fake" else "minilm"
+            self._screen = SemanticScreen(wheel_minilm(), self.settings.screen_threshold) if model == "minilm" else None
+        return self._screen
+
+    def _hold(self, parsed: ParsedFile) -> dict[int, str]:
+        """Positions of the passages to keep out until staff review them, with the reason: those the pattern
+        screen flagged and those the semantic screen finds close to a known fraud or instruction phrasing,
+        except passages staff already approved."""
+        reviews = self.store.manifest.reviews()
+        ids = [passage_id(doc.page_content) for doc in parsed.docs]
+        held = {n: reason for n, reason in parsed.held.items() if reviews.get(ids[n]) != "approved"}
+        if self.screen is not None:
+            todo = [n for n in range(len(parsed.docs)) if n not in parsed.held and reviews.get(ids[n]) != "approved"]
+            for n, flag in zip(todo, self.screen.flag([parsed.docs[n].page_content for n in todo]), strict=True):
+                if flag is not None:
+                    held[n] = (f"resembles a known fraud or instruction phrasing (“{flag.resembles}”, "
+                               f"similarity {flag.score:.2f}): “{flag.sentence}”")  # fmt: skip
+        return held
+
+    def held_passages(self) -> list[HeldPassage]:
+        """Passages waiting for staff review, newest first."""
+        with self._swap.shared():
+            return self.store.manifest.held()
+
+    def review(self, source: str, passage: str, approve: bool) -> UpsertResult | None:
+        """Record staff's decision on a held passage; an approved one goes live at once (the kept copy of its
+        file is ingested again, and the screens let that passage through from now on)."""
+        with self._swap.shared():
+            self.store.manifest.set_review(passage, "approved" if approve else "rejected")
+        kept = self.kept_copy(source) if approve else None
+        return self.ingest_file(kept) if kept is not None else None
 
     def _link_warnings(self, parsed: ParsedFile) -> list[str]:
         """Tell staff which links customers will not be able to follow, and that images never show (core/links.py)."""
@@ -301,7 +357,8 @@ class KnowledgeBase:
         kept.mkdir(parents=True)
         for info in sources:
             shutil.copyfile(self.store.files_dir / info.source, kept / info.source)
-        fresh = KnowledgeBase(self.settings, staging, self.embeddings)
+        fresh = KnowledgeBase(self.settings, staging, self.embeddings, screen=self.screen or False)
+        fresh.store.manifest.copy_reviews(self.store.manifest)  # staff's decisions on held passages carry over
         report = fresh.ingest_paths(sorted(kept / info.source for info in sources), progress)
         # Chroma caches one client per path: drop both before swapping (or discarding) the directories.
         fresh.store.close()

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
 ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]
+ScreenModel = Literal["auto", "minilm", "off"]
 ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
+SCREEN_THRESHOLD = 0.60  # fitted on eval/sets/injection_dev.jsonl by `python -m eval.injection_screen` (README)
 SECRET_FIELDS = ("openai_api_key", "admin_password_hash")
 
 
@@ -88,6 +90,14 @@ class Settings(BaseSettings):
     parse_isolation: bool = Field(True, description="Parse each file in a child process with the limits below.")
     parse_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
     parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the parsing process.")
+    screen_model: ScreenModel = Field(
+        "auto",
+        description="Model of the semantic screen on uploaded passages (loaders/semantic_screen.py): `minilm`, "
+        "`off`, or `auto` (minilm; off with the fake test embedder).",
+    )
+    screen_threshold: float = Field(
+        SCREEN_THRESHOLD, description="Similarity to a known fraud/instruction phrasing from which a passage is held."
+    )
 
     # Admin page. The password is only ever stored as a bcrypt hash (`python cli.py hash-password`).
     admin_password_hash: str | None = Field(

@@ -18,15 +18,18 @@ __all__ = ["SUPPORTED_EXTENSIONS", "LoaderError", "ParsedFile", "load_file", "pa
 
 @dataclass
 class ParsedFile:
-    """A file's documents ready to store, and what the uploader should know (dropped passages...)."""
+    """A file's documents in order, and what the uploader should know. `held` maps the position of a document
+    that must not go live before staff review it (it reads like instructions to the assistant) to the reason."""
 
     docs: list[Document]
     warnings: list[str] = field(default_factory=list)
+    held: dict[int, str] = field(default_factory=dict)
 
 
 def load_file(path: str | Path, **limits: int) -> list[Document]:
-    """Parse one file completely (or raise `LoaderError`) before anything touches the store."""
-    return parse_file(path, **limits).docs
+    """The documents of one file that may go live without a review (or `LoaderError`)."""
+    parsed = parse_file(path, **limits)
+    return [doc for n, doc in enumerate(parsed.docs) if n not in parsed.held]
 
 
 def parse_file(
@@ -38,8 +41,8 @@ def parse_file(
     max_pdf_pages: int = 500,
     max_entries: int = 20_000,
 ) -> ParsedFile:
-    """Parse and screen one file: hidden PDF text and passages that address the assistant are left out
-    (with a warning each); a file with nothing left, or with more than `max_entries` entries, is refused."""
+    """Parse and screen one file: hidden PDF text is left out (with a warning) and passages that address the
+    assistant are held back for review; a file with more than `max_entries` entries is refused."""
     from loaders.screen import screen_documents
 
     path = Path(path)
@@ -48,10 +51,7 @@ def parse_file(
     hidden = getattr(loader, "hidden_pages", [])
     pages = ", ".join(map(str, hidden))
     warnings = [f"left out hidden text (invisible, white or under 1 pt) on page(s) {pages}"] if hidden else []
-    docs, screened = screen_documents(docs)
-    if not docs:
-        raise LoaderError(path, "every passage reads like instructions to the assistant; nothing to store")
-    return ParsedFile(docs, warnings + screened)
+    return ParsedFile(docs, warnings, screen_documents(docs))
 
 
 def _take(path: Path, docs: Iterator[Document], max_entries: int) -> list[Document]:

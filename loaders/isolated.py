@@ -58,7 +58,8 @@ def parse_isolated(
         reply = None
     if isinstance(reply, dict) and reply.get("ok") is True:
         docs = [Document(page_content=d["text"], metadata=d["metadata"]) for d in reply["docs"]]
-        return ParsedFile(docs, [str(w) for w in reply.get("warnings", [])])
+        held = {int(n): str(reason) for n, reason in reply.get("held", {}).items()}
+        return ParsedFile(docs, [str(w) for w in reply.get("warnings", [])], held)
     if isinstance(reply, dict) and reply.get("reason"):
         raise LoaderError(path, str(reply["reason"]))
     stderr = proc.stderr.decode("utf-8", "replace")
@@ -87,6 +88,7 @@ def _child() -> int:
             "ok": True,
             "docs": [{"text": d.page_content, "metadata": d.metadata} for d in parsed.docs],
             "warnings": parsed.warnings,
+            "held": {str(n): reason for n, reason in parsed.held.items()},
         }
     except LoaderError as exc:
         reply = {"ok": False, "reason": exc.reason}

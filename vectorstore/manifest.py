@@ -7,6 +7,8 @@ but SQLite is. So this file is the store's source of truth and Chroma is an inde
   versions of a file; searches only return ids listed here.
 - `chunks`: id, text, metadata and vector of every stored chunk. Written before Chroma is, so an index that
   a crash tore can be rebuilt from here in seconds, without parsing or embedding anything again.
+- `held`: passages of each source kept out until staff review them (they read like instructions or fraud), and
+  `reviews`: what staff decided for a passage (approved: it goes live on the next ingest; rejected: it stays out).
 - `events`: what happened to the store that staff should know (recoveries), shown on the admin page.
 - `meta`: the embedding model that built the store, and a generation number bumped on every switch (how
   other processes notice that the live set changed).
@@ -14,6 +16,7 @@ but SQLite is. So this file is the store's source of truth and Chroma is an inde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,6 +44,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     metadata TEXT NOT NULL,
     vector BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS held (
+    source TEXT NOT NULL,
+    passage TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (source, passage)
+);
+CREATE TABLE IF NOT EXISTS reviews (passage TEXT PRIMARY KEY, decision TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -83,6 +95,21 @@ class StoredChunk:
     text: str
     metadata: dict
     vector: np.ndarray
+
+
+@dataclass
+class HeldPassage:
+    """A passage of `source` waiting for staff review; `passage` identifies its text (`passage_id`)."""
+
+    source: str
+    passage: str
+    text: str
+    reason: str
+    at: str
+
+
+def passage_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -160,20 +187,64 @@ class Manifest:
             ids.update(info.chunk_ids)
         return ids
 
-    def switch(self, info: SourceInfo) -> None:
-        """Make `info` the live version of its source, in one transaction."""
+    def switch(self, info: SourceInfo, held: list[tuple[str, str]] | None = None) -> None:
+        """Make `info` the live version of its source and `held` ((text, reason) pairs) the passages of that version
+        waiting for review, in one transaction."""
         with self.connect() as con:
             con.execute(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (info.source, info.doc_type, info.sha256, json.dumps(info.chunk_ids), info.chunks,
                  info.documents, info.updated_at),
             )  # fmt: skip
+            con.execute("DELETE FROM held WHERE source=?", (info.source,))
+            con.executemany(
+                "INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?)",
+                [(info.source, passage_id(text), text, reason, info.updated_at) for text, reason in held or []],
+            )
             self._bump(con)
 
     def remove(self, source: str) -> None:
         with self.connect() as con:
             con.execute("DELETE FROM sources WHERE source=?", (source,))
+            con.execute("DELETE FROM held WHERE source=?", (source,))
             self._bump(con)
+
+    # -- review of held passages --------------------------------------------------------------------
+    def held(self) -> list[HeldPassage]:
+        """Passages waiting for a decision (those staff kept out are not listed again)."""
+        if not self.path.exists():
+            return []
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT source, passage, text, reason, at FROM held WHERE passage NOT IN "
+                "(SELECT passage FROM reviews WHERE decision='rejected') ORDER BY at DESC, source, passage"
+            ).fetchall()
+        return [HeldPassage(*r) for r in rows]
+
+    def held_of(self, source: str) -> set[tuple[str, str]]:
+        """(text, reason) of every passage of `source` held back, whatever staff decided."""
+        if not self.path.exists():
+            return set()
+        with self.connect() as con:
+            return set(con.execute("SELECT text, reason FROM held WHERE source=?", (source,)).fetchall())
+
+    def reviews(self) -> dict[str, str]:
+        """passage id -> approved | rejected"""
+        if not self.path.exists():
+            return {}
+        with self.connect() as con:
+            return dict(con.execute("SELECT passage, decision FROM reviews").fetchall())
+
+    def set_review(self, passage: str, decision: str) -> None:
+        with self.connect() as con:
+            con.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?)", (passage, decision, utc_now()))
+
+    def copy_reviews(self, other: Manifest) -> None:
+        """Carry staff decisions over to a store built afresh (reindex)."""
+        decisions = other.reviews()
+        with self.connect() as con:
+            con.executemany("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?)",
+                            [(p, d, utc_now()) for p, d in decisions.items()])  # fmt: skip
 
     # -- chunks (durable copies) --------------------------------------------------------------------
     def put_chunks(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict], vectors) -> None:

@@ -555,8 +555,10 @@ class KnowledgeStore:
         raw_file: Path | None = None,
         progress: Progress | None = None,
         batch_size: int = 256,
+        held: list[tuple[str, str]] | None = None,
     ) -> UpsertResult:
-        """Make `docs` the live version of `source`: embed what is new, switch, then drop the old chunks."""
+        """Make `docs` the live version of `source`: embed what is new, switch, then drop the old chunks. `held`:
+        (text, reason) of the passages of this version kept out for staff review, recorded with the switch."""
         if not docs:
             raise ValueError("no documents to store")
         self._raise_if_unavailable()  # a write during a rebuild is refused at once, not queued behind it
@@ -565,7 +567,13 @@ class KnowledgeStore:
             raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
         with self._writing(source):
             old = self.get_source(source)
-            if old is not None and old.sha256 == sha256 and set(old.chunk_ids) == set(ids):
+            held_now = {(h.text, h.reason) for h in self.manifest.held() if h.source == source}
+            if (
+                old is not None
+                and old.sha256 == sha256
+                and set(old.chunk_ids) == set(ids)
+                and (held_now == set(held or []))
+            ):
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
             present: set[str] = set()
             for batch in batches(ids):
@@ -577,7 +585,7 @@ class KnowledgeStore:
             incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
             fault_point("store.before_switch")
             with self._lock:  # the switch: one manifest transaction, then readers reload the live ids
-                self.manifest.switch(SourceInfo(source, doc_type, sha256, len(ids), n_docs, utc_now(), ids))
+                self.manifest.switch(SourceInfo(source, doc_type, sha256, len(ids), n_docs, utc_now(), ids), held)
                 self._changed()
             fault_point("store.after_switch")
             if incoming is not None:  # the kept copy follows the manifest inside the crash window
