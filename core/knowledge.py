@@ -231,9 +231,7 @@ class KnowledgeBase:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         pairs = [(parsed.docs[n].page_content, reason) for n, reason in sorted(held.items())]
         with self._gate.shared():
-            result = self.store.upsert_source(
-                path.name, live, sha256=sha, raw_file=path, progress=progress, held=pairs
-            )
+            result = self.store.upsert_source(path.name, live, sha256=sha, raw_file=path, progress=progress, held=pairs)
         result.warnings = parsed.warnings + self._link_warnings(parsed)
         for n, reason in sorted(held.items()):
             meta = parsed.docs[n].metadata
@@ -262,8 +260,7 @@ class KnowledgeBase:
             todo = [n for n in range(len(parsed.docs)) if n not in parsed.held and reviews.get(ids[n]) != "approved"]
             for n, flag in zip(todo, self.screen.flag([parsed.docs[n].page_content for n in todo]), strict=True):
                 if flag is not None:
-                    held[n] = (f"resembles a known fraud or instruction phrasing (“{flag.resembles}”, "
-                               f"similarity {flag.score:.2f}): “{flag.sentence}”")  # fmt: skip
+                    held[n] = flag.reason()
         return held
 
     def held_passages(self) -> list[HeldPassage]:

@@ -23,7 +23,6 @@ RetrievalMode = Literal["dense", "hybrid"]
 ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]
 ScreenModel = Literal["auto", "minilm", "off"]
 ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
-SCREEN_THRESHOLD = 0.60  # fitted on eval/sets/injection_dev.jsonl by `python -m eval.injection_screen` (README)
 SECRET_FIELDS = ("openai_api_key", "admin_password_hash")
 
 
@@ -95,8 +94,12 @@ class Settings(BaseSettings):
         description="Model of the semantic screen on uploaded passages (loaders/semantic_screen.py): `minilm`, "
         "`off`, or `auto` (minilm; off with the fake test embedder).",
     )
-    screen_threshold: float = Field(
-        SCREEN_THRESHOLD, description="Similarity to a known fraud/instruction phrasing from which a passage is held."
+    screen_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Classifier score from which an uploaded passage is held for review; unset: the threshold "
+        "fitted with the weights (loaders/screen_model.json, `python -m eval.injection_screen`).",
     )
 
     # Admin page. The password is only ever stored as a bcrypt hash (`python cli.py hash-password`).

