@@ -42,6 +42,11 @@ MUTATIONS = {
         '            con.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", rows)',
         "            pass",
     ),
+    "no check that search reaches every chunk": (
+        "vectorstore/recovery.py",
+        '    if len(res["ids"][0]) < total:',
+        "    if False:",
+    ),
     "no second try after a failed read": (
         "vectorstore/store.py",
         '        attempts = 2 if kind == "read" else 1',

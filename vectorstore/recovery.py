@@ -149,8 +149,7 @@ def probe_index(chroma_dir: Path, collection: str, samples: list[StoredChunk], e
 
 def _check_samples(col, samples: list) -> dict:
     """The stored vectors of sample chunks are the manifest's (a torn data file returns other numbers), and a
-    nearest-neighbour query walks the graph without failing. Exact self-matches are not required: HNSW is
-    approximate."""
+    search can reach every chunk the collection counts."""
     import numpy as np
 
     ids = [chunk_id for chunk_id, _ in samples]
@@ -162,9 +161,14 @@ def _check_samples(col, samples: list) -> dict:
         a, b = np.asarray(stored[chunk_id], dtype=np.float64), np.asarray(vector, dtype=np.float64)
         if abs(float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12) - 1.0) > 1e-4:
             return {"ok": False, "reason": f"the index holds a different vector for chunk {chunk_id}"}
-    res = col.query(query_embeddings=[samples[0][1]], n_results=min(10, len(samples)), include=["distances"])
+    # A query for as many results as the collection counts walks the whole search graph: after a kill, Chroma's
+    # records can hold chunks its HNSW graph lost (get() finds them, no search ever returns them).
+    total = col.count()
+    res = col.query(query_embeddings=[samples[0][1]], n_results=max(1, total), include=[])
     if not res["ids"][0]:
         return {"ok": False, "reason": "a search of the index returned nothing"}
+    if len(res["ids"][0]) < total:
+        return {"ok": False, "reason": f"the search graph holds {len(res['ids'][0])} of the {total} chunks"}
     return {"ok": True}
 
 

@@ -219,3 +219,30 @@ def test_a_reindex_killed_around_its_swap_leaves_a_whole_store(store: Path, poin
     assert _answer_of(kb, 77) == "Answer 77 (v1)." and kb.health().status == "ok"
     if point == "kb.reindex_swap":
         assert "re-index was interrupted" in kb.events()[0].message
+
+
+_VECTORS = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.7, 0.7]}
+
+
+class _GraphLostChunks:
+    """A collection whose records hold three chunks but whose search graph lost one (seen after a kill)."""
+
+    def get(self, ids, include):
+        return {"ids": list(ids), "embeddings": [_VECTORS[i] for i in ids]}
+
+    def count(self) -> int:
+        return 3
+
+    def query(self, query_embeddings, n_results, include):
+        return {"ids": [["a", "c"][:n_results]]}
+
+
+def test_a_search_graph_that_lost_chunks_fails_the_check() -> None:
+    from vectorstore.recovery import _check_samples
+
+    samples = [("a", [1.0, 0.0]), ("b", [0.0, 1.0])]
+    verdict = _check_samples(_GraphLostChunks(), samples)
+    assert verdict == {"ok": False, "reason": "the search graph holds 2 of the 3 chunks"}
+    whole = _GraphLostChunks()
+    whole.query = lambda query_embeddings, n_results, include: {"ids": [["a", "b", "c"][:n_results]]}
+    assert _check_samples(whole, samples) == {"ok": True}
