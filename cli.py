@@ -14,8 +14,8 @@ from pathlib import Path
 
 
 def _kb(args: argparse.Namespace):
-    from core.knowledge import KnowledgeBase
-    from core.settings import get_settings
+    from base.settings import get_settings
+    from services.knowledge import KnowledgeBase
 
     return KnowledgeBase(get_settings(), store_dir=args.store)
 
@@ -132,7 +132,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def _assistant(args: argparse.Namespace):
-    from core.assistant import Assistant
+    from services.assistant import Assistant
 
     providers = ("auto", "extractive", "openai", "openai-compatible")
     if args.provider not in (None, *providers):
@@ -208,7 +208,7 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     """Read the admin password twice without echo; print the bcrypt hash for ASSISTANT_ADMIN_PASSWORD_HASH."""
     import getpass
 
-    from core.auth import hash_password
+    from services.auth import hash_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -238,11 +238,10 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     """The effective configuration (environment + dotenv file), secrets shown only as set/unset."""
-    from core.assistant import resolve_provider
-    from core.settings import describe, get_settings
+    from base.settings import describe, get_settings
 
     settings = get_settings()
-    shown = {**describe(settings), "chat_provider_resolved": resolve_provider(settings)}
+    shown = {**describe(settings), "chat_provider_resolved": settings.answering_provider()}
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     else:
@@ -292,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
         print("error: --k must be at least 1", file=sys.stderr)
         return 2
-    from vectorstore.store import StoreError
+    from base.errors import StoreError
 
     try:
         return args.func(args)

@@ -1,4 +1,4 @@
-"""Streamlit entry point: a thin layer over core (run with `make run`).
+"""Streamlit entry point: a thin layer over services (run with `make run`).
 
 The chat is public. The admin pages (knowledge, search preview, analytics) exist in the navigation only
 for a signed-in staff session, so their URLs lead nowhere without a sign-in; each page also checks.

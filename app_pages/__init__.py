@@ -1,1 +1,1 @@
-"""Streamlit pages (thin: all logic lives in core/)."""
+"""Streamlit pages (thin: all logic lives in services/)."""

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.resources import feedback, require_admin
-from core.analytics import summarize
-from core.exports import neutralise_rows
+from base.exports import neutralise_rows
+from services.analytics import summarize
 
 require_admin()
 st.title("Analytics")
@@ -45,7 +45,7 @@ if rated_days:
 
 st.subheader("Knowledge gaps: most frequent declined questions")
 if summary.declined_top:
-    gaps = pd.DataFrame(  # cells neutralised: the table's toolbar downloads it as CSV (core/exports.py)
+    gaps = pd.DataFrame(  # cells neutralised: the table's toolbar downloads it as CSV (base/exports.py)
         neutralise_rows({"question": g.question, "times": g.count} for g in summary.declined_top)
     )
     st.bar_chart(gaps, x="question", y="times", horizontal=True, sort="-times")

@@ -1,18 +1,25 @@
 """Admin: upload, replace, delete, download and re-index the store's documents, and add single answers
-(thin over core.uploads / KnowledgeBase)."""
+(thin over services.uploads / KnowledgeBase)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages.resources import feedback, knowledge_base, require_admin
-from core.analytics import summarize
-from core.exports import neutralise_rows
-from core.links import render_safe
-from core.settings import get_settings
-from core.uploads import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, STAFF_FAQ, UploadOutcome, add_faq_entry, ingest_uploads
-from loaders import SUPPORTED_EXTENSIONS
-from vectorstore.store import StoreError
+from base.errors import StoreError
+from base.exports import neutralise_rows
+from base.links import render_safe
+from base.settings import get_settings
+from services.analytics import summarize
+from services.knowledge import KnowledgeBase
+from services.uploads import (
+    MAX_ANSWER_CHARS,
+    MAX_QUESTION_CHARS,
+    STAFF_FAQ,
+    UploadOutcome,
+    add_faq_entry,
+    ingest_uploads,
+)
 
 require_admin()
 state = st.session_state
@@ -34,7 +41,7 @@ def chunks(n: int) -> str:
 
 
 def safe(text: str) -> str:
-    """Reasons and warnings quote the files' own text: links in it must not be live here either (core/links.py)."""
+    """Reasons and warnings quote the files' own text: links in it must not be live here either (base/links.py)."""
     return render_safe(text, get_settings().allowed_link_hosts)
 
 
@@ -53,7 +60,7 @@ def show_outcome(outcome: UploadOutcome) -> None:
 # -- upload ---------------------------------------------------------------------------------------------
 files = st.file_uploader(
     "Files to add or replace",
-    type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+    type=[ext.lstrip(".") for ext in KnowledgeBase.formats],
     accept_multiple_files=True,
     key=f"uploader-{state.uploader_key}",
 )
@@ -147,7 +154,7 @@ if not sources:
     st.info("The store is empty: upload files above.")
 else:
     st.dataframe(
-        neutralise_rows(  # the toolbar downloads the table as CSV: no formulas (core/exports.py)
+        neutralise_rows(  # the toolbar downloads the table as CSV: no formulas (base/exports.py)
             {
                 "source": s.source,
                 "type": s.doc_type,

@@ -6,10 +6,10 @@ import streamlit as st
 
 from app_pages.resources import assistant, knowledge_base, require_admin
 from app_pages.widgets import product_line
-from core.language import detect_language
-from core.links import render_safe
-from core.settings import get_settings
-from vectorstore.store import StoreError
+from base.errors import StoreError
+from base.language import detect_language
+from base.links import render_safe
+from base.settings import get_settings
 
 require_admin()
 settings = get_settings()

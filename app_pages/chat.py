@@ -1,4 +1,4 @@
-"""Customer chat: streamed answers with sources, per-session memory, thumbs feedback (thin over core)."""
+"""Customer chat: streamed answers with sources, per-session memory, thumbs feedback (thin over services)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import streamlit as st
 
 from app_pages.resources import assistant, feedback
 from app_pages.widgets import product_line
-from core.assistant import MAX_QUESTION_CHARS
-from core.links import render_safe
-from core.settings import get_settings
+from base.links import render_safe
+from base.settings import get_settings
+from services.assistant import MAX_QUESTION_CHARS
 
 
 def paced(chunks: Iterator[str]) -> Iterator[str]:
@@ -27,7 +27,7 @@ def paced(chunks: Iterator[str]) -> Iterator[str]:
 
 
 def safe(text: str) -> str:
-    """Knowledge-derived Markdown with only the shop's own links live and no images (core/links.py)."""
+    """Knowledge-derived Markdown with only the shop's own links live and no images (base/links.py)."""
     return render_safe(text, settings.allowed_link_hosts)
 
 

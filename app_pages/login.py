@@ -1,12 +1,12 @@
-"""Staff sign-in: bcrypt-checked password, failed attempts limited per client (core.auth)."""
+"""Staff sign-in: bcrypt-checked password, failed attempts limited per client (services.auth)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages.resources import client_id, login_limiter, sign_in
-from core.auth import is_bcrypt_hash
-from core.settings import get_settings
+from base.settings import get_settings
+from services.auth import is_bcrypt_hash
 
 settings = get_settings()
 st.title("Staff sign-in")

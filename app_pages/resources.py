@@ -6,11 +6,11 @@ import time
 
 import streamlit as st
 
-from core.assistant import Assistant
-from core.auth import LoginLimiter
-from core.feedback import FeedbackStore
-from core.knowledge import KnowledgeBase
-from core.settings import get_settings
+from base.settings import get_settings
+from services.assistant import Assistant
+from services.auth import LoginLimiter
+from services.conversation_log import ConversationLog
+from services.knowledge import KnowledgeBase
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,9 +27,9 @@ def knowledge_base() -> KnowledgeBase:
 
 
 @st.cache_resource(show_spinner=False)
-def feedback() -> FeedbackStore:
+def feedback() -> ConversationLog:
     settings = get_settings()
-    return FeedbackStore(settings.feedback_db, settings.phone_region)
+    return ConversationLog(settings.feedback_db, settings.phone_region)
 
 
 @st.cache_resource(show_spinner=False)

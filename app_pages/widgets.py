@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loaders.products import ProductFacts
+from base.types import ProductFacts
 
 
 def product_line(meta: dict) -> str:

@@ -4,7 +4,7 @@ latency while an upload is being embedded (prints numbers; not a test).
 Builds a store in a temporary directory with the default (blend) embedder, ingests the demo FAQ, then:
 1. parses every demo file in-process and in the child process (`loaders.isolated`) and prints both times;
 2. asks N dev questions with nobody uploading (baseline);
-3. uploads the policy and shipping documents through `core.uploads.ingest_uploads` in a thread and asks
+3. uploads the policy and shipping documents through `services.uploads.ingest_uploads` in a thread and asks
    the same questions meanwhile, from the same `Assistant`, as the Streamlit app does.
 
 Usage: .venv/bin/python -m bench.admin_upload [--n 60]
@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from core.assistant import Assistant
-from core.knowledge import KnowledgeBase, expand_paths
-from core.settings import Settings
-from core.uploads import ingest_uploads
+from base.paths import ROOT
+from base.settings import Settings
 from loaders import parse_file
 from loaders.isolated import parse_isolated
-
-ROOT = Path(__file__).resolve().parent.parent
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase, expand_paths
+from services.uploads import ingest_uploads
 
 
 def _ms(values: list[float]) -> str:

@@ -14,14 +14,12 @@ import json
 import random
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
 
-from core.assistant import Assistant
-from core.settings import get_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
+from base.settings import get_settings
+from services.assistant import Assistant
 
 
 def main() -> None:

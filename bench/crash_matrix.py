@@ -4,8 +4,8 @@
     python -m bench.crash_matrix --fast          # 11 kills at named points and a full disk (what `make test` runs)
     python -m bench.crash_matrix --seed 11 --kills 80 --out /tmp/matrix.txt
 
-Writers, each a real process: `cli.py ingest`, the admin upload path (`core.uploads.ingest_uploads`), `cli.py
-delete`, `cli.py reindex`, *Add an answer* (`core.uploads.add_faq_entry`), the index rebuild after a tear, and
+Writers, each a real process: `cli.py ingest`, the admin upload path (`services.uploads.ingest_uploads`), `cli.py
+delete`, `cli.py reindex`, *Add an answer* (`services.uploads.add_faq_entry`), the index rebuild after a tear, and
 (unless --no-server) a real `streamlit run` server killed while staff upload through Chromium. Each is killed by
 `ASSISTANT_FAULTS`: at a named point in the code (`store.before_switch`, ...), or a seeded 0–400 ms after one (a
 moment anywhere, e.g. inside Chroma's own persistence). One more writer runs under RLIMIT_FSIZE (a disk that
@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
+
 RESULTS = ROOT / "bench" / "results" / "crash_matrix.txt"
 FAQ_ENTRIES = 1500  # above Chroma's sync threshold, so the HNSW index is really persisted (and can tear)
 PASSWORD = "crash-matrix-staff"
@@ -44,7 +45,7 @@ PASSWORD = "crash-matrix-staff"
 # copies: the write fails after it has started, as when a disk fills up during an upload.
 FILE_LIMIT = 1024 * 1024
 
-# Named points per writer (see `core.faults`); `@n` = the n-th time the point is reached.
+# Named points per writer (see `base.faults`); `@n` = the n-th time the point is reached.
 POINTS = {
     "ingest": ["store.after_batch@1", "store.after_batch@2", "store.before_switch", "store.after_switch",
                "store.after_delete_batch", "store.before_marker_clear"],
@@ -405,18 +406,18 @@ def run_matrix(steps: list[tuple[str, str]] | None = None, kills: int = 55, seed
 
 # -- child-process drivers ------------------------------------------------------------------------------------
 def _drive_main(args: list[str]) -> int:
-    from core.knowledge import KnowledgeBase
-    from core.settings import get_settings
+    from base.settings import get_settings
+    from services.knowledge import KnowledgeBase
 
     kb = KnowledgeBase(get_settings())
     command = args[0]
     if command == "upload":
-        from core.uploads import ingest_uploads
+        from services.uploads import ingest_uploads
 
         outcomes = ingest_uploads(kb, [(Path(p).name, Path(p).read_bytes()) for p in args[1:]])
         return 0 if all(o.status != "rejected" for o in outcomes) else 1
     if command == "add_answer":
-        from core.uploads import add_faq_entry
+        from services.uploads import add_faq_entry
 
         return 0 if add_faq_entry(kb, args[1], args[2]).status != "rejected" else 1
     if command == "verify":

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
+
 RESULTS = ROOT / "bench" / "results" / "crash_mutations.txt"
 TESTS = ["tests/unit/test_recovery.py", "tests/integration/test_crash_matrix.py"]
 
@@ -33,7 +33,7 @@ MUTATIONS = {
         "        if False:",
     ),
     "no repair of an interrupted reindex swap": (
-        "core/knowledge.py",
+        "services/knowledge.py",
         "        if self.store_dir.exists():\n            return\n        staging, backup",
         "        return\n        staging, backup",
     ),

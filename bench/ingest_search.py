@@ -26,13 +26,12 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from core.embeddings import build_embeddings, embedding_id
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import build_embeddings, embedding_id
+from services.knowledge import KnowledgeBase
 from vectorstore.retrieval import Searcher
 from vectorstore.store import KnowledgeStore, embedding_text
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def synthetic_catalogue(path: Path, n: int, seed: int = 7) -> None:
@@ -96,8 +95,8 @@ def bench_ingest(settings: Settings, emb: Embeddings, n: int) -> dict:
 
 def bench_search(emb: Embeddings, sizes: list[int], queries: list[str], k: int = 4) -> list[dict]:
     base_docs = []
-    from core.knowledge import expand_paths
     from loaders import load_file
+    from services.knowledge import expand_paths
 
     for path in expand_paths([ROOT / "data"]):
         base_docs.extend(load_file(path))

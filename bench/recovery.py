@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from core.knowledge import KnowledgeBase, expand_paths
-from core.settings import ROOT, Settings
+from base.settings import ROOT, Settings
+from services.knowledge import KnowledgeBase, expand_paths
 from vectorstore.manifest import Manifest
 from vectorstore.recovery import rebuild_index
 
@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     settings = Settings(embedding_provider=args.embedder, parse_isolation=False, _env_file=None)
-    from core.embeddings import build_embeddings
+    from providers.embeddings import build_embeddings
 
     embeddings = build_embeddings(settings)
     work = Path(tempfile.mkdtemp(prefix="bench-recovery-data-"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loaders.products import ProductFacts
+from base.types import ProductFacts
 from vectorstore.store import Hit
 
 DECLINE = {

@@ -7,22 +7,19 @@ Retrieval gates the model: below the decline threshold no model is called at all
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 
+from base.settings import ROOT, Settings
 from chains.memory import Turn
-from core.settings import ROOT, Settings
 from vectorstore.store import Hit
 
 PROMPTS = ROOT / "prompts"
-FINE_TUNED_ID_FILE = ROOT / "finetune" / "fine_tuned_model_id.json"
 
 
 @cache
@@ -33,35 +30,6 @@ def _prompt_text(name: str) -> str:
 def load_prompt(name: str, **values: str) -> str:
     """A prompt file with `{placeholders}` filled (the one place prompts are read)."""
     return _prompt_text(name).format(**values)
-
-
-def chat_model_name(settings: Settings, id_file: Path = FINE_TUNED_ID_FILE) -> str:
-    """The fine-tuned model id written by the fine-tune script if present, else the configured model."""
-    if settings.chat_provider == "openai" and id_file.exists():
-        try:
-            model = json.loads(id_file.read_text(encoding="utf-8")).get("fine_tuned_model")
-        except (OSError, ValueError):
-            model = None
-        if model:
-            return str(model)
-    return settings.chat_model
-
-
-def build_chat_model(settings: Settings) -> BaseChatModel:
-    """ChatOpenAI for `openai` and `openai-compatible` (short timeout, a few retries, streaming)."""
-    from langchain_openai import ChatOpenAI
-
-    if settings.chat_provider == "openai-compatible" and not settings.openai_base_url:
-        raise ValueError("the openai-compatible provider needs ASSISTANT_OPENAI_BASE_URL")
-    return ChatOpenAI(
-        model=chat_model_name(settings),
-        api_key=settings.openai_api_key or "not-needed",
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout,
-        max_retries=settings.openai_max_retries,
-        temperature=0,
-        streaming=True,
-    )
 
 
 _TAGS = re.compile(r"<\s*/?\s*passages\s*>", re.IGNORECASE)

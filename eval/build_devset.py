@@ -23,7 +23,8 @@ import random
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
+
 OUT = ROOT / "eval" / "sets"
 FAQ = "faq:store_faq.json:"
 
@@ -120,7 +121,7 @@ def split_by_family(items: list[dict], threshold: float = 0.2) -> dict[str, list
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    from core.embeddings import SentenceTransformerEmbeddings, wheel_minilm_dir
+    from providers.embeddings import SentenceTransformerEmbeddings, wheel_minilm_dir
 
     emb = SentenceTransformerEmbeddings(wheel_minilm_dir())
     target = {"train": 0.6, "dev": 0.2, "test": 0.2}

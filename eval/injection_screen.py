@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.settings import ROOT
+from base.settings import ROOT
 from loaders import load_file
 from loaders.screen import find_instruction
 from loaders.semantic_screen import MODEL_FILE, ScreenWeights, SemanticScreen, features, load_bank, pieces
@@ -141,7 +141,7 @@ def report(rows: list[Row], scores: np.ndarray, threshold: float) -> list[str]:
 
 
 def main() -> int:
-    from core.embeddings import wheel_minilm
+    from providers.embeddings import wheel_minilm
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fpr", type=float, default=0.01, help="false-positive rate allowed in cross-validation")

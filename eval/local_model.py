@@ -18,10 +18,10 @@ import re
 import time
 from pathlib import Path
 
-from core.assistant import Assistant
-from core.settings import get_settings
+from base.paths import ROOT
+from base.settings import get_settings
+from services.assistant import Assistant
 
-ROOT = Path(__file__).resolve().parent.parent
 _FACT = re.compile(r"\$\d[\d,.]*|\b\d+(?:[.,]\d+)?\s*(?:%|business days|days|hours|minutes)|Account > [\w >]+", re.I)
 _NUM = re.compile(r"\$?\d[\d,.]*")
 

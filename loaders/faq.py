@@ -10,7 +10,8 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from loaders.base import LoaderError, base_metadata, csv_rows, make_document, short_hash, slugify
+from base.text import short_hash, slugify
+from loaders.base import LoaderError, base_metadata, csv_rows, make_document
 
 _NOISE = re.compile(r"[^\w\s]")
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from core.faults import ENV as FAULTS_ENV
-from core.faults import fault_point
+from base.faults import ENV as FAULTS_ENV
+from base.faults import fault_point
+from base.paths import ROOT
 from loaders import LoaderError, ParsedFile, parse_file
 
-ROOT = Path(__file__).resolve().parent.parent
 _MEMORY_REASON = "parsing needed more than {mb} MB of memory (limit); the file may be malformed or too complex"
 _TIME_REASON = "parsing took longer than {s:g} s (limit); the file may be malformed or too complex"
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-# Before core.settings is first imported: no dotenv file, in this process and (inherited) in its children.
+# Before base.settings is first imported: no dotenv file, in this process and (inherited) in its children.
 os.environ["ASSISTANT_ENV_FILE"] = ""
 
 _real_connect = socket.socket.connect
@@ -53,9 +54,9 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own store directory and the fake embedder unless it asks otherwise; nothing of the
     developer's own configuration (ASSISTANT_*, OPENAI_*, a `.env` file) reaches it."""
-    from core.settings import Settings, get_settings
+    from base.settings import Settings, get_settings
 
-    assert Settings.model_config["env_file"] is None, "core.settings was imported before the test conftest"
+    assert Settings.model_config["env_file"] is None, "base.settings was imported before the test conftest"
     for var in [v for v in os.environ if v.startswith(("ASSISTANT_", "OPENAI_")) and v != "ASSISTANT_ENV_FILE"]:
         monkeypatch.delenv(var)
     monkeypatch.setenv("ASSISTANT_STORE_DIR", str(tmp_path / "store"))

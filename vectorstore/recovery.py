@@ -28,11 +28,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.faults import fault_point
+from base.faults import fault_point
+from base.paths import ROOT
 from vectorstore.chroma import chroma_reason, open_collection, persistent_client, release_chroma
 from vectorstore.manifest import Manifest, StoredChunk
 
-ROOT = Path(__file__).resolve().parent.parent
 PROBE_SAMPLES = 16
 PROBE_TIMEOUT_SECONDS = 300.0
 

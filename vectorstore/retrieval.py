@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from core.embeddings import embed_queries
+from providers.embeddings import embed_queries
 from vectorstore.store import Hit, KnowledgeStore
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -31,9 +31,10 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from core.embeddings import embedding_id as get_embedding_id
-from core.faults import fault_point
-from loaders.base import short_hash
+from base.errors import StoreError, StoreRecovering, StoreUnavailable, StoreWriteError
+from base.faults import fault_point
+from base.text import short_hash
+from providers.embeddings import embedding_id as get_embedding_id
 from vectorstore.chroma import (
     chroma_reason,
     http_client,
@@ -47,22 +48,6 @@ from vectorstore.recovery import PROBE_SAMPLES, OpenMarkers, RebuildError, probe
 
 Progress = Callable[[int, int], None]
 logger = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """The store cannot be used as configured (e.g. it was built with another embedding model)."""
-
-
-class StoreUnavailable(StoreError):
-    """The search index cannot serve right now: it failed and is being checked, or it could not be repaired."""
-
-
-class StoreRecovering(StoreUnavailable):
-    """The index is being rebuilt after a crash; it serves again in a moment."""
-
-
-class StoreWriteError(StoreError):
-    """A write failed part-way (disk full, I/O error, Chroma refused it); the live version is unchanged."""
 
 
 def io_reason(exc: BaseException) -> str:

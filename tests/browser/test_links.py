@@ -15,12 +15,13 @@ import pytest
 from child_env import child_env
 from local_servers import free_port, serve
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from base.paths import ROOT
+from base.settings import Settings
+from services.knowledge import KnowledgeBase
 
 
 @pytest.fixture(scope="session")
 def minilm():
     """The wheel's all-MiniLM-L6-v2 (no download), loaded once."""
-    from core.embeddings import SentenceTransformerEmbeddings, wheel_minilm_dir
+    from providers.embeddings import SentenceTransformerEmbeddings, wheel_minilm_dir
 
     return SentenceTransformerEmbeddings(wheel_minilm_dir())
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from local_servers import free_port, port_open, serve
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

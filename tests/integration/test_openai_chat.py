@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAIServer, FakeState
 
-from chains.llm import chat_model_name
-from core.assistant import Assistant
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.chat import chat_model_name
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _assistant(server: FakeOpenAIServer, tmp_path: Path, **kw) -> Assistant:

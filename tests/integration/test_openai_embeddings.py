@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAIServer, FakeState
 
-from core.embeddings import build_embeddings, embedding_id
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import build_embeddings, embedding_id
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings(server: FakeOpenAIServer, tmp_path: Path, **kw) -> Settings:

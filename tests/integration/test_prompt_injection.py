@@ -14,14 +14,14 @@ import pytest
 from fake_openai import FakeOpenAIServer, FakeState
 from helpers_injection import HOSTILE_FILES, INJECTED_PHRASES, QUESTIONS
 
-from core.assistant import Assistant
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
-from core.uploads import ingest_uploads
+from base.paths import ROOT
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
+from services.uploads import ingest_uploads
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _kb(tmp_path: Path, **kw) -> KnowledgeBase:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.paths import ROOT
+from base.settings import Settings
 from loaders import load_file
 from loaders.screen import find_instruction
 from loaders.semantic_screen import SemanticScreen
-
-ROOT = Path(__file__).resolve().parents[2]
+from services.knowledge import KnowledgeBase
 
 # Written for this test (in no eval set); the pattern screen lets each of them through. The screen misses about a
 # third of fresh paraphrases (eval/results/injection_screen.txt), e.g. "customers must settle orders with Steam gift

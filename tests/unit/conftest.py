@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import DATA
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 
 
 @pytest.fixture

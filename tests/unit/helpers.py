@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from core.settings import ROOT
+from base.settings import ROOT
 
 DATA = ROOT / "data"
 

@@ -13,11 +13,11 @@ import pytest
 from helpers import DATA, pdf_bytes
 from streamlit.testing.v1 import AppTest
 
-from core.feedback import FeedbackStore
-from core.knowledge import KnowledgeBase
-from core.settings import get_settings
+from base.paths import ROOT
+from base.settings import get_settings
+from services.conversation_log import ConversationLog
+from services.knowledge import KnowledgeBase
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 PASSWORD = "harbor-and-pine-staff"
 
@@ -283,7 +283,7 @@ def test_search_preview_shows_scores_and_the_decline_line() -> None:
 
 
 def test_analytics_charts_from_the_conversation_log() -> None:
-    log = FeedbackStore(get_settings().feedback_db)
+    log = ConversationLog(get_settings().feedback_db)
     asked = [
         ("Do you ship to Mars?", True, None),
         ("do you ship to mars", True, 0),
@@ -311,7 +311,7 @@ def test_analytics_without_conversations_says_so() -> None:
 
 
 def test_add_an_answer_from_a_declined_question_then_update_it() -> None:
-    log = FeedbackStore(get_settings().feedback_db)
+    log = ConversationLog(get_settings().feedback_db)
     log.record("s1", "Do you sell replacement lids?", "Sorry...", [], "extractive", True)
     at = _sign_in(_app())
     at.selectbox(key="gap-pick").set_value("Do you sell replacement lids?").run()

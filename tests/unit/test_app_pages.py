@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.feedback import FeedbackStore
-from core.knowledge import KnowledgeBase
-from core.settings import get_settings
+from base.paths import ROOT
+from base.settings import get_settings
+from services.conversation_log import ConversationLog
+from services.knowledge import KnowledgeBase
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 
 
@@ -45,10 +43,10 @@ def test_chat_answers_with_sources_and_stores_feedback() -> None:
     assert "never expire" in text.lower()
     assert any("Sources" in e.label for e in at.expander)
     assert any("Answered by: extractive" in c.value for c in at.caption)
-    rows = FeedbackStore(get_settings().feedback_db).rows()
+    rows = ConversationLog(get_settings().feedback_db).rows()
     assert len(rows) == 1 and rows[0]["question"] == "Do gift cards expire?" and rows[0]["rating"] is None
     at.feedback[0].set_value(1).run()  # thumbs up
-    assert FeedbackStore(get_settings().feedback_db).rows()[0]["rating"] == 1
+    assert ConversationLog(get_settings().feedback_db).rows()[0]["rating"] == 1
 
 
 def test_chat_masks_pii_and_new_conversation_resets() -> None:
@@ -56,7 +54,7 @@ def test_chat_masks_pii_and_new_conversation_resets() -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.chat_input[0].set_value("my email is jane@example.com, how do I reset my password?").run()
     assert not at.exception
-    assert "[email]" in FeedbackStore(get_settings().feedback_db).rows()[0]["question"]
+    assert "[email]" in ConversationLog(get_settings().feedback_db).rows()[0]["question"]
     first_session = at.session_state["session_id"]
     at.button[0].click().run()
     assert at.session_state["session_id"] != first_session

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from child_env import child_env
 
+from base.paths import ROOT
+from base.settings import Settings
 from chains.condense import condense_question
 from chains.extractive import Contact, ExtractiveAnswerer, describe_product
 from chains.memory import SessionMemory, Turn
-from core.assistant import Assistant
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
 from vectorstore.store import Hit
 
-ROOT = Path(__file__).resolve().parents[2]
 CONTACT = Contact("help@example.test", "+1 555", "9–5")
 
 

@@ -12,9 +12,9 @@ import pytest
 from child_env import child_env
 from helpers import DATA, write_faq
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import ROOT, Settings
+from base.settings import ROOT, Settings
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

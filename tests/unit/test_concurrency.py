@@ -10,11 +10,11 @@ from pathlib import Path
 
 from helpers import DATA
 
-from core.assistant import Assistant
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
-from core.uploads import ingest_uploads
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
+from services.uploads import ingest_uploads
 
 WAIT = 60  # seconds: only a safety net against a hang, never the thing being measured
 

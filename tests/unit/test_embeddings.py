@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.embeddings import BlendEmbeddings, HashingEmbeddings, build_embeddings, embed_queries, embedding_id
-from core.language import detect_language
-from core.settings import Settings
+from base.language import detect_language
+from base.settings import Settings
+from providers.embeddings import BlendEmbeddings, HashingEmbeddings, build_embeddings, embed_queries, embedding_id
 
 
 @pytest.mark.parametrize(

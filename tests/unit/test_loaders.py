@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from helpers import DATA, docx_bytes, pdf_bytes
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.settings import Settings
 from loaders import LoaderError, load_file
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 
 PRODUCT_HEADER = "sku,name,category,brand,price,currency,stock,delivery_days,description,attributes"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.pii import iban_ok, luhn_ok, mask_pii
+from base.pii import iban_ok, luhn_ok, mask_pii
 
 MASKED = [
     # phones: US national and international, and other countries written internationally

@@ -17,12 +17,12 @@ from child_env import child_env
 from helpers import DATA, write_faq
 
 import vectorstore.store
-from core.assistant import ONE_MOMENT, Assistant
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import ROOT, Settings
-from core.uploads import ingest_uploads
-from vectorstore.store import StoreUnavailable
+from base.errors import StoreUnavailable
+from base.settings import ROOT, Settings
+from providers.embeddings import HashingEmbeddings
+from services.assistant import ONE_MOMENT, Assistant
+from services.knowledge import KnowledgeBase
+from services.uploads import ingest_uploads
 
 N = 1200  # above Chroma's sync threshold (1,000): the HNSW index is persisted, so there is a pickle to tear
 WAIT = 60  # safety net against a hang only

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from helpers import DATA
 
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
 
 FAQ = json.loads((DATA / "faq" / "store_faq.json").read_text(encoding="utf-8"))["questions"]

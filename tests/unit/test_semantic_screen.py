@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.embeddings import HashingEmbeddings
 from loaders.semantic_screen import CUES, ScreenWeights, SemanticScreen, cue_vector, pieces
+from providers.embeddings import HashingEmbeddings
 
 
 def _cue_only(threshold: float = 0.5, **weights: float) -> ScreenWeights:

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from helpers import write_faq
 
-from core import faults
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase
-from core.settings import Settings
+from base import faults
+from base.errors import StoreError, StoreWriteError
+from base.settings import Settings
 from loaders import load_file
-from vectorstore.store import KnowledgeStore, StoreError, StoreWriteError
+from providers.embeddings import HashingEmbeddings
+from services.knowledge import KnowledgeBase
+from vectorstore.store import KnowledgeStore
 
 
 class CountingEmbeddings(HashingEmbeddings):

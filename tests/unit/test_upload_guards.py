@@ -14,17 +14,17 @@ from child_env import child_env
 from helpers import DATA, docx_bytes, pdf_bytes, pdf_from_objects
 from test_loaders import BAD_FILES
 
-from core.analytics import summarize
-from core.auth import LoginLimiter, hash_password, is_bcrypt_hash, verify_password
-from core.embeddings import HashingEmbeddings
-from core.knowledge import KnowledgeBase, expand_paths
-from core.settings import Settings
-from core.uploads import ingest_uploads
+from base.settings import Settings
 from loaders import LoaderError, load_file, parse_file
 from loaders.base import safe_source_name
 from loaders.faq import question_key
 from loaders.isolated import parse_isolated
 from loaders.screen import find_instruction
+from providers.embeddings import HashingEmbeddings
+from services.analytics import summarize
+from services.auth import LoginLimiter, hash_password, is_bcrypt_hash, verify_password
+from services.knowledge import KnowledgeBase, expand_paths
+from services.uploads import ingest_uploads
 
 # -- type by content ------------------------------------------------------------------------------------
 
@@ -377,7 +377,7 @@ def test_parallel_attempts_cannot_exceed_the_failure_limit(monkeypatch: pytest.M
     import threading
     import time
 
-    import core.auth
+    import services.auth
 
     checks: list[str] = []
 
@@ -386,7 +386,7 @@ def test_parallel_attempts_cannot_exceed_the_failure_limit(monkeypatch: pytest.M
         time.sleep(0.05)
         return False
 
-    monkeypatch.setattr(core.auth, "verify_password", slow_verify)
+    monkeypatch.setattr(services.auth, "verify_password", slow_verify)
     limiter = LoginLimiter(max_failures=5, lockout_seconds=60)
     threads = [threading.Thread(target=limiter.attempt, args=("ip", f"guess-{n}", "hash")) for n in range(40)]
     for t in threads:
@@ -480,7 +480,7 @@ def test_an_internal_error_rejects_that_file_only_and_changes_nothing(tmp_path: 
 
 
 def test_add_faq_entry_checks_its_input_and_keeps_other_entries(upload_kb: KnowledgeBase) -> None:
-    from core.uploads import add_faq_entry
+    from services.uploads import add_faq_entry
 
     assert add_faq_entry(upload_kb, "  ", "Yes.").reason == "both a question and an answer are needed"
     assert add_faq_entry(upload_kb, "Lids?", "x" * 2001).reason.startswith("too long")

@@ -1,4 +1,4 @@
-"""Numbers for the admin's analytics page, computed from the conversation log (core.feedback).
+"""Numbers for the admin's analytics page, computed from the conversation log (services.conversation_log).
 
 Questions per day, the thumbs-up share of rated answers, and the knowledge gaps: the questions the
 assistant declined most often (grouped after case, punctuation and spacing are normalised), and the
@@ -63,7 +63,7 @@ def _top(questions: list[str], top: int) -> list[Gap]:
 
 
 def summarize(rows: list[dict], top: int = 10) -> Summary:
-    """Aggregate `FeedbackStore.rows()`; every day between the first and last question gets a row."""
+    """Aggregate `ConversationLog.rows()`; every day between the first and last question gets a row."""
     if not rows:
         return Summary()
     by_day: dict[str, Day] = {}

@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
+from base.errors import StoreError, StoreRecovering
+from base.language import detect_language
+from base.settings import Settings
 from chains.condense import condense_question
 from chains.extractive import Contact, ExtractiveAnswerer
 from chains.memory import SessionMemory, Turn
-from core.knowledge import KnowledgeBase
-from core.language import detect_language
-from core.settings import Settings
-from vectorstore.store import Hit, StoreError, StoreRecovering
+from services.knowledge import KnowledgeBase
+from vectorstore.store import Hit
 
 MAX_QUESTION_CHARS = 1000
 logger = logging.getLogger(__name__)
@@ -56,13 +57,6 @@ class AssistantAnswer:
         data = asdict(self)
         data.pop("seconds")
         return data
-
-
-def resolve_provider(settings: Settings) -> str:
-    """`auto` means OpenAI when a key is configured, else the offline extractive answerer."""
-    if settings.chat_provider == "auto":
-        return "openai" if settings.openai_api_key else "extractive"
-    return settings.chat_provider
 
 
 def provider_error_message(exc: Exception) -> str:
@@ -114,7 +108,7 @@ class Assistant:
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
         contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
         self.extractive = ExtractiveAnswerer(contact, settings.decline_thresholds)
-        self.provider = "fake" if chat_model is not None else resolve_provider(settings)
+        self.provider = "fake" if chat_model is not None else settings.answering_provider()
         self._chat_model = chat_model
         self._llm = None
 
@@ -124,7 +118,8 @@ class Assistant:
         if self.provider == "extractive":
             return None
         if self._llm is None:
-            from chains.llm import LLMAnswerer, build_chat_model
+            from chains.llm import LLMAnswerer
+            from providers.chat import build_chat_model
 
             self._llm = LLMAnswerer(self._chat_model or build_chat_model(self.settings), self.settings)
         return self._llm

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from core.settings import Settings
+from base.settings import Settings
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -153,7 +153,7 @@ class BlendEmbeddings(Embeddings):
         self.embedding_id = f"blend[{ids}]"
 
     def _weights(self, text: str) -> dict[str, float]:
-        from core.language import detect_language
+        from base.language import detect_language
 
         lang = detect_language(text)
         return self.weights.get(lang) or self.weights["en"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.feedback import FeedbackStore
-from core.pii import mask_pii
+from base.pii import mask_pii
+from services.conversation_log import ConversationLog
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ def test_mask_pii(raw: str, masked: str) -> None:
 
 
 def test_record_and_rate(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store = ConversationLog(tmp_path / "fb.sqlite3")
     sources = [{"source": "faq.json", "metadata": {"doc_id": "faq:faq.json:x"}, "text": "..."}]
     first = store.record("s1", "email a@b.co", "answer", sources, "extractive", False)
     second = store.record("s2", "q", "sorry", [], "extractive", True)

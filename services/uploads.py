@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from core.knowledge import KnowledgeBase
+from base.errors import StoreError
 from loaders import LoaderError
 from loaders.base import safe_source_name, too_large
 from loaders.faq import faq_json_with_entry
 from loaders.screen import find_instruction
-from vectorstore.store import StoreError
+from services.knowledge import KnowledgeBase
 
 # (position in the upload, file name, stage, fraction done); stages: checking, parsing, embedding, done, rejected.
 UploadProgress = Callable[[int, str, str, float], None]

@@ -17,16 +17,17 @@ from typing import Literal
 
 from langchain_core.embeddings import Embeddings
 
-from core.embeddings import build_embeddings, wheel_minilm
-from core.faults import fault_point
-from core.links import foreign_links
-from core.settings import Settings
+from base.errors import StoreUnavailable, StoreWriteError
+from base.faults import fault_point
+from base.links import foreign_links
+from base.settings import Settings
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
 from loaders.semantic_screen import SemanticScreen
+from providers.embeddings import build_embeddings, wheel_minilm
 from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
 from vectorstore.retrieval import KnowledgeRetriever, Searcher
-from vectorstore.store import Health, Hit, KnowledgeStore, StoreUnavailable, StoreWriteError, UpsertResult
+from vectorstore.store import Health, Hit, KnowledgeStore, UpsertResult
 
 FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
@@ -129,6 +130,9 @@ class KnowledgeBase:
         self._searcher: Searcher | None = None
         self._gate = SharedExclusiveLock()  # writes share it, a reindex takes it alone
         self._swap = SharedExclusiveLock()  # searches share it, the swap at the end of a reindex takes it alone
+
+    formats: tuple[str, ...] = SUPPORTED_EXTENSIONS
+    """File extensions the knowledge base accepts (what an upload form offers)."""
 
     @property
     def embeddings(self) -> Embeddings:
@@ -277,7 +281,7 @@ class KnowledgeBase:
         return self.ingest_file(kept) if kept is not None else None
 
     def _link_warnings(self, parsed: ParsedFile) -> list[str]:
-        """Tell staff which links customers will not be able to follow, and that images never show (core/links.py)."""
+        """Tell staff which links customers will not be able to follow, and that images never show (base/links.py)."""
         hosts: Counter[str] = Counter()
         images = 0
         for doc in parsed.docs:

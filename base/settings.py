@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+from base.paths import ROOT
 
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
@@ -133,11 +133,17 @@ class Settings(BaseSettings):
     allowed_link_hosts: list[str] = Field(
         default_factory=lambda: ["harborandpine.example"],
         description="The shop's own sites: links to them (and their subdomains) in knowledge stay clickable; links "
-        "to any other host are shown as text and images never load (core/links.py).",
+        "to any other host are shown as text and images never load (base/links.py).",
     )
     phone_region: str = Field(
         "US", description="Country whose national phone formats are masked in the log (international ones always are)."
     )
+
+    def answering_provider(self) -> str:
+        """`chat_provider` with `auto` decided: OpenAI when a key is set, else the offline extractive answerer."""
+        if self.chat_provider == "auto":
+            return "openai" if self.openai_api_key else "extractive"
+        return self.chat_provider
 
 
 def describe(settings: Settings) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """Conversation log and thumbs up/down in SQLite (the fine-tuning and analytics issues read it).
 
-Emails, phone numbers, card numbers, IBANs and SSNs are masked before anything is written (core/pii.py): the
+Emails, phone numbers, card numbers, IBANs and SSNs are masked before anything is written (base/pii.py): the
 log is shown to staff and exported for training, so it must not hold customers' contact or payment details.
 """
 
@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.pii import mask_pii
+from base.pii import mask_pii
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS interactions (
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS interactions (
 """
 
 
-class FeedbackStore:
+class ConversationLog:
     """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
 
     def __init__(self, path: str | Path, phone_region: str = "US") -> None:

@@ -1,0 +1,23 @@
+"""Small text utilities shared by several layers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+
+def short_hash(*parts: str, length: int = 12) -> str:
+    """A short content hash used in deterministic ids."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    """Lowercase ascii slug for readable ids."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:max_len] or "item"

@@ -1,1 +1,0 @@
-"""Core of the assistant: settings, model providers and the knowledge service shared by every front end."""

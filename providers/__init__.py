@@ -1,0 +1,1 @@
+"""Model providers chosen by configuration (embeddings, chat models) behind LangChain's interfaces."""
