@@ -14,7 +14,7 @@ from services.analytics import summarize
 from services.knowledge import KnowledgeBase
 from services.uploads import (
     MAX_ANSWER_CHARS,
-    MAX_QUESTION_CHARS,
+    MAX_FAQ_QUESTION_CHARS,
     STAFF_FAQ,
     UploadOutcome,
     add_faq_entry,
@@ -89,7 +89,7 @@ with st.expander("Add an answer (e.g. for a question the assistant declined)", e
             key="gap-pick",
             on_change=pick_gap,
         )
-    st.text_input("Question", key="faq-question", max_chars=MAX_QUESTION_CHARS)
+    st.text_input("Question", key="faq-question", max_chars=MAX_FAQ_QUESTION_CHARS)
     st.text_area("Answer", key="faq-answer", max_chars=MAX_ANSWER_CHARS)
     st.caption(f"Saved in `{STAFF_FAQ}` (download it below to edit or remove entries, then upload it again).")
 

@@ -1,6 +1,6 @@
 """The assistant service: one call per customer message (memory, rewrite, retrieve, answer).
 
-Front ends (CLI, Streamlit, REST) call `Assistant.ask` or `Assistant.ask_stream`. The provider comes
+Front ends (CLI, Streamlit) call `Assistant.ask` or `Assistant.ask_stream`. The provider comes
 from settings: `extractive` (offline, default without a key), `openai`, `openai-compatible`, or a chat
 model passed in (tests). Retrieval gates every provider: below the decline threshold no model is called.
 """

@@ -104,7 +104,7 @@ def _ingest_one(
 
 
 STAFF_FAQ = "staff_faq.json"
-MAX_QUESTION_CHARS = 300
+MAX_FAQ_QUESTION_CHARS = 300  # a staff-written FAQ question (customers may type up to assistant.MAX_QUESTION_CHARS)
 MAX_ANSWER_CHARS = 2000
 
 
@@ -117,8 +117,8 @@ def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = S
     question, answer = " ".join(question.split()), answer.strip()
     if not question or not answer:
         return UploadOutcome(source, "rejected", reason="both a question and an answer are needed")
-    if len(question) > MAX_QUESTION_CHARS or len(answer) > MAX_ANSWER_CHARS:
-        limits = f"{MAX_QUESTION_CHARS} characters for the question, {MAX_ANSWER_CHARS} for the answer"
+    if len(question) > MAX_FAQ_QUESTION_CHARS or len(answer) > MAX_ANSWER_CHARS:
+        limits = f"{MAX_FAQ_QUESTION_CHARS} characters for the question, {MAX_ANSWER_CHARS} for the answer"
         return UploadOutcome(source, "rejected", reason=f"too long (at most {limits})")
     flagged = find_instruction(question) or find_instruction(answer)
     if flagged:
