@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from base.settings import ROOT
+from base.paths import ROOT
 
 DATA = ROOT / "data"
 

