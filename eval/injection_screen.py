@@ -22,13 +22,13 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import itertools
 import json
 import random
 import time
 from pathlib import Path
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from base.settings import ROOT
 from loaders import load_file
@@ -68,20 +68,30 @@ def ordinary(per_source: int) -> dict[str, list[Row]]:
     return out
 
 
+class _Cached(Embeddings):
+    """Remembers document vectors by text."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self._seen: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        need = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if need:
+            self._seen.update(zip(need, self.inner.embed_documents(need), strict=True))
+        return [self._seen[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
 class Trainer:
     """Logistic regression on [MiniLM unit embedding, cues]; hostile texts count as a whole, every piece of a
     benign text counts as benign (the screen scores the best piece, so no piece of shop text may look hostile)."""
 
     def __init__(self, embeddings, c: float) -> None:
-        self.embeddings = embeddings
+        self.embeddings = _Cached(embeddings)  # cross-validation scores the same texts again and again
         self.c = c
-        self._cache: dict[str, np.ndarray] = {}
-
-    def vectors(self, texts: list[str]) -> np.ndarray:
-        need = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if need:
-            self._cache.update(zip(need, features(self.embeddings, need), strict=True))
-        return np.stack([self._cache[t] for t in texts])
 
     def fit(self, rows: list[Row]) -> ScreenWeights:
         from sklearn.linear_model import LogisticRegression
@@ -92,15 +102,12 @@ class Trainer:
             texts += group
             labels += [label] * len(group)
         model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=5000)
-        model.fit(self.vectors(texts), np.array(labels))
+        model.fit(features(self.embeddings, texts), np.array(labels))
         return ScreenWeights("minilm", model.coef_[0].astype(np.float32), float(model.intercept_[0]), 1.0)
 
     def score(self, weights: ScreenWeights, texts: list[str]) -> np.ndarray:
-        groups = [pieces(t) or [t] for t in texts]
-        flat = [p for g in groups for p in g]
-        probs = 1.0 / (1.0 + np.exp(-np.clip(self.vectors(flat) @ weights.weights + weights.bias, -50, 50)))
-        bounds = np.cumsum([0] + [len(g) for g in groups])
-        return np.array([probs[a:b].max() for a, b in itertools.pairwise(bounds)])
+        """Each passage's best piece, exactly as the shipped screen scores it."""
+        return np.array([f.score for f in SemanticScreen(self.embeddings, weights=weights).scores(texts)])
 
     def cross_validated(self, rows: list[Row], folds: int = 5) -> np.ndarray:
         from sklearn.model_selection import StratifiedKFold
@@ -183,7 +190,7 @@ def main() -> int:
         lines += report(rows, scores, threshold)
     demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
     started = time.perf_counter()
-    screen.scores(demo)
+    SemanticScreen(trainer.embeddings.inner, weights=weights).scores(demo)  # uncached: what an upload pays
     seconds = time.perf_counter() - started
     lines.append(f"cost: {len(demo)} demo passages ({sum(len(pieces(t)) for t in demo)} pieces) screened in "
                  f"{seconds:.1f} s ({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
