@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import uuid
 from pathlib import Path
 
 
@@ -132,18 +133,21 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def _assistant(args: argparse.Namespace):
-    from services.assistant import Assistant
+    from base.settings import chat_providers, get_settings
+    from services.assistant import open_assistant
 
-    providers = ("auto", "extractive", "openai", "openai-compatible")
-    if args.provider not in (None, *providers):
-        print(f"error: unknown provider '{args.provider}' (choose from {', '.join(providers)})", file=sys.stderr)
+    if args.provider not in (None, *chat_providers()):
+        choices = ", ".join(chat_providers())
+        print(f"error: unknown provider '{args.provider}' (choose from {choices})", file=sys.stderr)
         return None
-    kb = _kb(args)
-    settings = kb.settings.model_copy(update={"chat_provider": args.provider}) if args.provider else kb.settings
+    update = {"chat_provider": args.provider} if args.provider else {}
+    if args.store:
+        update["store_dir"] = args.store
+    settings = get_settings().model_copy(update=update)
     if settings.chat_provider == "openai" and not settings.openai_api_key:
         print("error: the openai provider needs OPENAI_API_KEY", file=sys.stderr)
         return None
-    return Assistant(settings, kb)
+    return open_assistant(settings, log=not args.no_log)
 
 
 def _print_answer(result, as_json: bool) -> None:
@@ -154,7 +158,7 @@ def _print_answer(result, as_json: bool) -> None:
         return
     print(result.answer)
     for n, src in enumerate(result.sources, 1):
-        print(f"  [{n}] {src['source']} — {src['metadata'].get('title', '')}")
+        print(f"  [{n}] {src.source} — {src.title}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -164,8 +168,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     if assistant is None:
         return 2
+    run_id = uuid.uuid4().hex
     if args.batch is None:
-        _print_answer(assistant.ask(args.question), args.json)
+        _print_answer(assistant.ask(args.question, session_id=f"cli-{run_id}"), args.json)
         return 0
     try:
         questions = Path(args.batch).read_text(encoding="utf-8").splitlines()
@@ -173,7 +178,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"error: {args.batch}: cannot read batch file ({exc})", file=sys.stderr)
         return 2
     for n, question in enumerate(questions):
-        _print_answer(assistant.ask(question, session_id=f"batch-{n}"), args.json)  # independent conversations
+        _print_answer(assistant.ask(question, session_id=f"cli-{run_id}-{n}"), args.json)  # independent conversations
     return 0
 
 
@@ -182,6 +187,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if assistant is None:
         return 2
     print("Ask about products, orders, shipping, returns or payment. Empty line or Ctrl-D to quit.")
+    session_id = f"cli-{uuid.uuid4().hex}"  # one conversation (in memory and in the log) per run
     while True:
         try:
             question = input("you> ").strip()
@@ -190,7 +196,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             return 0
-        result = assistant.ask(question, session_id="terminal")
+        result = assistant.ask(question, session_id=session_id)
         print("assistant> ", end="")
         _print_answer(result, False)
 
@@ -251,6 +257,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from base.settings import chat_providers
+
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -275,9 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ask", cmd_ask, "answer a customer question from the store's knowledge")
     p.add_argument("question", nargs="?")
     p.add_argument("--batch", type=Path, help="file with one question per line (each its own conversation)")
-    p.add_argument("--provider", default=None, help="auto (default), extractive, openai or openai-compatible")
     p = add("chat", cmd_chat, "interactive conversation in the terminal")
-    p.add_argument("--provider", default=None)
+    for p in (sub.choices["ask"], sub.choices["chat"]):
+        p.add_argument("--provider", default=None, help="auto (default), " + ", ".join(chat_providers()[1:]))
+        p.add_argument("--no-log", action="store_true", help="do not write the answers to the conversation log")
     add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
     p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.resources import feedback, require_admin
+from app_pages.resources import conversation_log, require_admin
 from base.exports import neutralise_rows
 from services.analytics import summarize
 
 require_admin()
 st.title("Analytics")
-summary = summarize(feedback().rows())
+summary = summarize(conversation_log().rows())
 if not summary.questions:
     st.info("No conversations yet: numbers appear here once customers use the chat.")
     st.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.resources import feedback, knowledge_base, require_admin
+from app_pages.resources import conversation_log, knowledge_base, require_admin
 from base.errors import StoreError
 from base.exports import neutralise_rows
 from base.links import render_safe
@@ -77,7 +77,7 @@ if st.button("Add to knowledge base", type="primary", disabled=not files):
 
 # -- add one answer (filling a knowledge gap) --------------------------------------------------------------
 with st.expander("Add an answer (e.g. for a question the assistant declined)", expanded=False):
-    gaps = [g.question for g in summarize(feedback().rows()).declined_top]
+    gaps = [g.question for g in summarize(conversation_log().rows()).declined_top]
     if gaps:
 
         def pick_gap() -> None:

@@ -7,7 +7,6 @@ import streamlit as st
 from app_pages.resources import assistant, knowledge_base, require_admin
 from app_pages.widgets import product_line
 from base.errors import StoreError
-from base.language import detect_language
 from base.links import render_safe
 from base.settings import get_settings
 
@@ -26,24 +25,29 @@ query = st.text_input("Customer question", max_chars=500, placeholder="e.g. Do y
 k = st.slider("Results", 1, 10, settings.top_k)
 if query.strip():
     try:
-        hits = kb.search(query, k)
+        preview = assistant().preview(query, k)
     except StoreError as exc:
         st.error(str(exc))
-        hits = []
-    lang = detect_language(query)
-    threshold = assistant().extractive.threshold(lang)
-    if hits and hits[0].score < threshold:
-        st.warning(
-            f"Top score {hits[0].score:.3f} is below the decline threshold {threshold:.2f} ({lang}): "
-            "the assistant would decline and give the contact route. Consider adding an FAQ entry."
+        preview = None
+    decision = preview.decision if preview else None
+    if decision is not None and decision.top_score is not None:
+        verdict = "answer" if decision.answer else "decline and give the contact route"
+        st.caption(
+            f"Decline threshold ({decision.language}): {decision.threshold:.2f} · top score {decision.top_score:.3f}"
+            f" · the assistant would {verdict}."
         )
-    for n, hit in enumerate(hits, 1):
-        meta = hit.metadata
-        title = meta.get("title") or hit.source
+        if decision.declined:
+            st.warning(
+                f"Top score {decision.top_score:.3f} is below the decline threshold {decision.threshold:.2f} "
+                f"({decision.language}): the assistant would decline and give the contact route. Consider adding "
+                "an FAQ entry."
+            )
+    for n, hit in enumerate(preview.hits if preview else [], 1):
         with st.container(border=True):
             st.markdown(
-                f"**{n}. {render_safe(title, settings.allowed_link_hosts)}**  \n`{hit.source}` · score {hit.score:.3f}"
+                f"**{n}. {render_safe(hit.title, settings.allowed_link_hosts)}**  \n`{hit.source}` · "
+                f"score {hit.score:.3f}"
             )
-            if meta.get("type") == "product":
-                st.caption(product_line(meta))
+            if hit.kind == "product":
+                st.caption(product_line(hit.metadata))
             st.text(hit.text[:800])

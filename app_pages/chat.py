@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from app_pages.resources import assistant, feedback
+from app_pages.resources import assistant
 from app_pages.widgets import product_line
 from base.links import render_safe
 from base.settings import get_settings
+from base.types import Hit
 from services.assistant import MAX_QUESTION_CHARS
 
 
@@ -40,22 +41,21 @@ def show_answer(chunks: Iterator[str]) -> None:
     box.markdown(safe(shown))
 
 
-def show_sources(sources: list[dict]) -> None:
+def show_sources(sources: list[Hit]) -> None:
     if not sources:
         return
     with st.expander(f"Sources ({len(sources)})"):
         for n, src in enumerate(sources, 1):
-            meta = src["metadata"]
-            st.markdown(f"**[{n}] {safe(meta.get('title') or src['source'])}**  \n`{src['source']}`")
-            if meta.get("type") == "product":
-                st.caption(product_line(meta))
-            snippet = meta.get("answer") or src["text"]
+            st.markdown(f"**[{n}] {safe(src.title)}**  \n`{src.source}`")
+            if src.kind == "product":
+                st.caption(product_line(src.metadata))
+            snippet = src.snippet
             st.caption(safe(snippet[:300] + ("…" if len(snippet) > 300 else "")))
 
 
 def rate(interaction_id: int, key: str) -> None:
     value = st.session_state.get(key)
-    feedback().rate(interaction_id, None if value is None else int(value))
+    assistant().rate(interaction_id, None if value is None else int(value))
 
 
 settings = get_settings()
@@ -97,16 +97,14 @@ if question:
                 f"Sorry, something went wrong on our side ({type(exc).__name__}). Please try again, or contact "
                 f"{settings.contact_email}."
             )
-        if result is not None and result.unavailable:  # the store is recovering: nothing to log or rate
+        if result is not None and result.unavailable:  # the store is recovering: nothing was logged to rate
             state.messages.append(
                 {"role": "assistant", "content": result.answer, "sources": [], "model": result.model, "id": None}
             )
-        elif result is not None:
+        elif result is not None:  # the assistant has logged it: `interaction_id` is its row for the rating
             st.caption(f"Answered by: {result.model}")
             show_sources(result.sources)
-            row_id = feedback().record(
-                state.session_id, question, result.answer, result.sources, result.model, result.declined
-            )
+            row_id = result.interaction_id
             state.messages.append(
                 {
                     "role": "assistant",
@@ -116,4 +114,5 @@ if question:
                     "id": row_id,
                 }
             )
-            st.feedback("thumbs", key=f"fb-{row_id}", on_change=rate, args=(row_id, f"fb-{row_id}"))
+            if row_id is not None:
+                st.feedback("thumbs", key=f"fb-{row_id}", on_change=rate, args=(row_id, f"fb-{row_id}"))

@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from base.settings import get_settings
-from services.assistant import Assistant
+from services.assistant import Assistant, open_assistant
 from services.auth import LoginLimiter
 from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
@@ -17,8 +17,7 @@ from services.knowledge import KnowledgeBase
 def assistant() -> Assistant:
     """One assistant (models, store, memory keyed by session id) per server process. A store found unreadable
     after a crash is rebuilt in the background while customers are told "one moment"."""
-    settings = get_settings()
-    return Assistant(settings, KnowledgeBase(settings, recover_in_background=True))
+    return open_assistant(get_settings(), recover_in_background=True)
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -26,10 +25,11 @@ def knowledge_base() -> KnowledgeBase:
     return assistant().kb
 
 
-@st.cache_resource(show_spinner=False)
-def feedback() -> ConversationLog:
-    settings = get_settings()
-    return ConversationLog(settings.feedback_db, settings.phone_region)
+def conversation_log() -> ConversationLog:
+    """The log the assistant writes every answer to (read by the analytics and knowledge pages)."""
+    log = assistant().log
+    assert log is not None  # open_assistant always gives one
+    return log
 
 
 @st.cache_resource(show_spinner=False)

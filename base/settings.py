@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from base.paths import ROOT
+from base.types import DEFAULT_LIMITS, ParseLimits
 
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
 RetrievalMode = Literal["dense", "hybrid"]
-ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]
+ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]  # the one provider list
 ScreenModel = Literal["auto", "minilm", "off"]
 ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
 SECRET_FIELDS = ("openai_api_key", "admin_password_hash")
@@ -72,23 +73,27 @@ class Settings(BaseSettings):
     memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
 
     # Chunking of long documents (characters).
-    chunk_size: int = Field(900, ge=200)
-    chunk_overlap: int = Field(150, ge=0)
+    chunk_size: int = Field(DEFAULT_LIMITS.chunk_size, ge=200)
+    chunk_overlap: int = Field(DEFAULT_LIMITS.chunk_overlap, ge=0)
 
     # Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and README).
-    max_file_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest single file accepted.")
+    max_file_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, description="Largest single file accepted.")
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest total of one admin upload.")
     max_upload_files: int = Field(20, ge=1, description="Most files in one admin upload.")
-    max_pdf_pages: int = Field(500, ge=1)
+    max_pdf_pages: int = Field(DEFAULT_LIMITS.max_pdf_pages, ge=1)
     max_entries_per_file: int = Field(
-        20_000,
+        DEFAULT_LIMITS.max_entries,
         ge=1,
         description="Most entries (products, FAQ pairs, document chunks) one file may hold; embedding 20,000 short "
         "FAQ entries takes about 4 min with the default blend (README).",
     )
     parse_isolation: bool = Field(True, description="Parse each file in a child process with the limits below.")
-    parse_timeout_seconds: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
-    parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the parsing process.")
+    parse_timeout_seconds: float = Field(
+        DEFAULT_LIMITS.timeout_seconds, gt=0, description="Wall-clock limit for parsing one file."
+    )
+    parse_memory_mb: int = Field(
+        DEFAULT_LIMITS.memory_mb, ge=128, description="Address-space limit of the parsing process."
+    )
     screen_model: ScreenModel = Field(
         "auto",
         description="Model of the semantic screen on uploaded passages (loaders/semantic_screen.py): `minilm`, "
@@ -144,6 +149,23 @@ class Settings(BaseSettings):
         if self.chat_provider == "auto":
             return "openai" if self.openai_api_key else "extractive"
         return self.chat_provider
+
+    def parse_limits(self) -> ParseLimits:
+        """The limits every file is parsed under (loaders.parse_file, loaders.isolated)."""
+        return ParseLimits(
+            chunk_size=self.chunk_size,
+            chunk_overlap=self.chunk_overlap,
+            max_bytes=self.max_file_bytes,
+            max_pdf_pages=self.max_pdf_pages,
+            max_entries=self.max_entries_per_file,
+            timeout_seconds=self.parse_timeout_seconds,
+            memory_mb=self.parse_memory_mb,
+        )
+
+
+def chat_providers() -> tuple[str, ...]:
+    """The chat providers a person can choose (`fake` is for tests)."""
+    return tuple(p for p in get_args(ChatProvider) if p != "fake")
 
 
 def describe(settings: Settings) -> dict[str, object]:

@@ -7,6 +7,58 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ParseLimits:
+    """Everything that bounds parsing one untrusted file (the defaults are the settings' defaults).
+
+    Chunking (characters), the file's size, a PDF's pages, the entries one file may hold, and for the child
+    parser (loaders/isolated.py) its wall-clock time and address space."""
+
+    chunk_size: int = 900
+    chunk_overlap: int = 150
+    max_bytes: int = 25 * 1024 * 1024
+    max_pdf_pages: int = 500
+    max_entries: int = 20_000
+    timeout_seconds: float = 60.0
+    memory_mb: int = 1024
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk, and one numbered source of an answer: `score` is cosine similarity in [-1, 1]."""
+
+    id: str
+    text: str
+    source: str
+    score: float
+    metadata: dict
+
+    @property
+    def doc_id(self) -> str:
+        """The document the chunk belongs to (an FAQ entry, a product, a policy file)."""
+        return str(self.metadata.get("doc_id") or self.source)
+
+    @property
+    def kind(self) -> str:
+        """faq, product or document."""
+        return str(self.metadata.get("type") or "document")
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title") or self.source)
+
+    @property
+    def snippet(self) -> str:
+        """What a customer is shown under the source: an FAQ entry's answer, else the chunk text."""
+        return str(self.metadata.get("answer") or self.text)
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "source": self.source, "score": round(self.score, 4), "metadata": self.metadata}
+
+
+@dataclass(frozen=True)
 class ProductFacts:
     """What a product's metadata says about price, stock and delivery; None = unknown (never 0)."""
 

@@ -1,17 +1,16 @@
 """The offline answerer: presents the store's own words, never generates free text.
 
 FAQ hit -> its answer; product hit -> a sentence built from the product's fields; policy chunk -> the
-passage. Below a per-language score threshold it declines with the store's contact route. The
-thresholds (blend embedder) come from top-1 score distributions: 300 English dev questions (5th percentile
-0.584), 80 Spanish queries (5th percentile 0.858) and 48 out-of-scope questions (README).
+passage. When the decline gate (chains/gate.py) says the knowledge does not hold the answer, it declines with
+the store's contact route.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from base.types import ProductFacts
-from vectorstore.store import Hit
+from base.types import Hit, ProductFacts
+from chains.gate import DeclineGate
 
 DECLINE = {
     "en": "I'm sorry, I couldn't find that in our store's information. Please contact our team at {email} "
@@ -73,24 +72,21 @@ def _passage(hit: Hit) -> str:
 
 
 class ExtractiveAnswerer:
-    """Answers from the best hit(s) or declines; `thresholds` maps language -> minimum top score."""
+    """Answers from the best hit(s), or declines when the gate says so."""
 
-    def __init__(self, contact: Contact, thresholds: dict[str, float], second_margin: float = 0.02) -> None:
+    def __init__(self, contact: Contact, gate: DeclineGate, second_margin: float = 0.02) -> None:
         self.contact = contact
-        self.thresholds = thresholds
+        self.gate = gate
         self.second_margin = second_margin
 
     def decline_text(self, lang: str) -> str:
         return DECLINE.get(lang, DECLINE["en"]).format(**self.contact.__dict__)
 
-    def threshold(self, lang: str) -> float:
-        """Minimum top score to answer in `lang` (English's when the language has none)."""
-        return self.thresholds.get(lang, self.thresholds.get("en", 0.5))
-
     def answer(self, hits: list[Hit], lang: str) -> Extracted:
-        threshold = self.threshold(lang)
-        if not hits or hits[0].score < threshold:
+        decision = self.gate.decide(hits, lang)
+        if decision.declined:
             return Extracted(self.decline_text(lang), [], True)
+        threshold = decision.threshold
         top = hits[0]
         kind = top.metadata.get("type")
         if kind == "product":

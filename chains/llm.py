@@ -16,8 +16,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 
 from base.settings import ROOT, Settings
+from base.types import Hit
 from chains.memory import Turn
-from vectorstore.store import Hit
 
 PROMPTS = ROOT / "prompts"
 

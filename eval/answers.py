@@ -19,6 +19,7 @@ from pathlib import Path
 
 from base.paths import ROOT
 from base.settings import Settings
+from base.types import Hit
 from services.assistant import Assistant
 from services.knowledge import KnowledgeBase
 
@@ -39,9 +40,9 @@ def load_questions(files: list[Path], split: str | None) -> list[dict]:
     return items
 
 
-def source_ids(sources: list) -> list[str]:
+def source_ids(sources: list[Hit]) -> list[str]:
     """The document ids of an answer's sources, in order."""
-    return [s["metadata"].get("doc_id", s["source"]) for s in sources]
+    return [s.doc_id for s in sources]
 
 
 def score(item: dict, declined: bool, ids: list[str]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
+from base.types import DEFAULT_LIMITS, ParseLimits
 from loaders.base import LoaderError, check_content_type, csv_rows, decode_text, read_bytes
 
 SUPPORTED_EXTENSIONS = (".csv", ".json", ".md", ".markdown", ".txt", ".pdf", ".docx")
@@ -26,28 +27,20 @@ class ParsedFile:
     held: dict[int, str] = field(default_factory=dict)
 
 
-def load_file(path: str | Path, **limits: int) -> list[Document]:
+def load_file(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> list[Document]:
     """The documents of one file that may go live without a review (or `LoaderError`)."""
-    parsed = parse_file(path, **limits)
+    parsed = parse_file(path, limits)
     return [doc for n, doc in enumerate(parsed.docs) if n not in parsed.held]
 
 
-def parse_file(
-    path: str | Path,
-    *,
-    chunk_size: int = 900,
-    chunk_overlap: int = 150,
-    max_bytes: int = 25 * 1024 * 1024,
-    max_pdf_pages: int = 500,
-    max_entries: int = 20_000,
-) -> ParsedFile:
-    """Parse and screen one file: hidden PDF text is left out (with a warning) and passages that address the
-    assistant are held back for review; a file with more than `max_entries` entries is refused."""
+def parse_file(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedFile:
+    """Parse and screen one file in this process: hidden PDF text is left out (with a warning) and passages
+    that address the assistant are held back for review; a file over the limits is refused (`LoaderError`)."""
     from loaders.screen import screen_documents
 
     path = Path(path)
-    loader = _loader(path, chunk_size, chunk_overlap, max_bytes, max_pdf_pages)
-    docs = _take(path, loader.lazy_load(), max_entries)
+    loader = _loader(path, limits)
+    docs = _take(path, loader.lazy_load(), limits.max_entries)
     hidden = getattr(loader, "hidden_pages", [])
     pages = ", ".join(map(str, hidden))
     warnings = [f"left out hidden text (invisible, white or under 1 pt) on page(s) {pages}"] if hidden else []
@@ -70,7 +63,7 @@ def _take(path: Path, docs: Iterator[Document], max_entries: int) -> list[Docume
     return taken
 
 
-def _loader(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max_pdf_pages: int) -> BaseLoader:
+def _loader(path: Path, limits: ParseLimits) -> BaseLoader:
     """The loader for `path` by its type (checked by content), after the size and encoding checks."""
     from loaders.documents import DocxLoader, MarkdownLoader, PDFLoader, TextLoader
     from loaders.faq import FAQLoader, is_faq_header
@@ -80,11 +73,11 @@ def _loader(path: Path, chunk_size: int, chunk_overlap: int, max_bytes: int, max
     if ext not in SUPPORTED_EXTENSIONS:
         kinds = ", ".join(SUPPORTED_EXTENSIONS)
         raise LoaderError(path, f"unsupported file type '{ext or '(none)'}' (supported: {kinds})")
-    data = read_bytes(path, max_bytes)
+    data = read_bytes(path, limits.max_bytes)
     check_content_type(path, data)
-    chunking = {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap}
+    chunking = {"chunk_size": limits.chunk_size, "chunk_overlap": limits.chunk_overlap}
     if ext == ".pdf":
-        return PDFLoader(path, data, max_pages=max_pdf_pages, **chunking)
+        return PDFLoader(path, data, max_pages=limits.max_pdf_pages, **chunking)
     if ext == ".docx":
         return DocxLoader(path, data, **chunking)
     text = decode_text(path, data)

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -22,22 +23,19 @@ from langchain_core.documents import Document
 from base.faults import ENV as FAULTS_ENV
 from base.faults import fault_point
 from base.paths import ROOT
+from base.types import DEFAULT_LIMITS, ParseLimits
 from loaders import LoaderError, ParsedFile, parse_file
 
 _MEMORY_REASON = "parsing needed more than {mb} MB of memory (limit); the file may be malformed or too complex"
 _TIME_REASON = "parsing took longer than {s:g} s (limit); the file may be malformed or too complex"
 
 
-def parse_isolated(
-    path: str | Path,
-    *,
-    timeout_seconds: float = 60.0,
-    memory_mb: int = 1024,
-    **parse_args: int,
-) -> ParsedFile:
-    """`loaders.parse_file` in a child process; limits exceeded or a crash raise `LoaderError`."""
+def parse_isolated(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedFile:
+    """`loaders.parse_file` in a child process under `limits.timeout_seconds` and `limits.memory_mb`; limits
+    exceeded or a crash raise `LoaderError`."""
     path = Path(path)
-    request = {"path": str(path.resolve()), "args": parse_args, "memory_mb": memory_mb, "cpu": timeout_seconds}
+    timeout_seconds, memory_mb = limits.timeout_seconds, limits.memory_mb
+    request = {"path": str(path.resolve()), "limits": asdict(limits)}
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", FAULTS_ENV)}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
@@ -76,14 +74,15 @@ def _child() -> int:
     import resource
 
     request = json.loads(sys.stdin.buffer.read())
-    memory = int(request["memory_mb"]) * 1024 * 1024
+    limits = ParseLimits(**request["limits"])
+    memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = math.ceil(float(request["cpu"])) + 1
+    cpu = math.ceil(limits.timeout_seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     path = Path(request["path"])
     fault_point("parse.start")
     try:
-        parsed = parse_file(path, **request["args"])
+        parsed = parse_file(path, limits)
         reply = {
             "ok": True,
             "docs": [{"text": d.page_content, "metadata": d.metadata} for d in parsed.docs],
@@ -93,7 +92,7 @@ def _child() -> int:
     except LoaderError as exc:
         reply = {"ok": False, "reason": exc.reason}
     except MemoryError:
-        reply = {"ok": False, "reason": _MEMORY_REASON.format(mb=request["memory_mb"])}
+        reply = {"ok": False, "reason": _MEMORY_REASON.format(mb=limits.memory_mb)}
     except RecursionError:
         reply = {"ok": False, "reason": "the file is nested too deeply to parse (possibly malicious)"}
     sys.stdout.write(json.dumps(reply, ensure_ascii=False))

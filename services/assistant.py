@@ -1,8 +1,10 @@
-"""The assistant service: one call per customer message (memory, rewrite, retrieve, answer).
+"""The assistant service: one call per customer message (memory, rewrite, retrieve, gate, answer, log).
 
-Front ends (CLI, Streamlit) call `Assistant.ask` or `Assistant.ask_stream`. The provider comes
-from settings: `extractive` (offline, default without a key), `openai`, `openai-compatible`, or a chat
-model passed in (tests). Retrieval gates every provider: below the decline threshold no model is called.
+Front ends (CLI, Streamlit) build it with `open_assistant` and call `Assistant.ask` or `Assistant.ask_stream`;
+every answer is written to the conversation log there, so every front end logs the same way. The provider
+comes from settings: `extractive` (offline, default without a key), `openai`, `openai-compatible`, or a chat
+model passed in (tests). The decline gate (chains/gate.py) comes first for every provider: when it declines,
+no model is called. `preview` shows staff what the gate decides for a question.
 """
 
 from __future__ import annotations
@@ -10,19 +12,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
 from base.errors import StoreError, StoreRecovering
 from base.language import detect_language
 from base.settings import Settings
+from base.types import Hit
 from chains.condense import condense_question
-from chains.extractive import Contact, ExtractiveAnswerer
+from chains.extractive import Contact, Extracted, ExtractiveAnswerer
+from chains.gate import DeclineGate, GateDecision
 from chains.memory import SessionMemory, Turn
+from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
-from vectorstore.store import Hit
 
 MAX_QUESTION_CHARS = 1000
 logger = logging.getLogger(__name__)
@@ -45,18 +49,34 @@ class AssistantAnswer:
     """What a front end shows: the answer, its numbered sources, which model answered, declined or not."""
 
     answer: str
-    sources: list[dict] = field(default_factory=list)
+    sources: list[Hit] = field(default_factory=list)
     model: str = "extractive"
     declined: bool = False
     standalone_question: str = ""
     language: str = "en"
     seconds: float = 0.0
     unavailable: bool = False  # the store could not be searched (not an answer: not logged, not remembered)
+    interaction_id: int | None = None  # its row in the conversation log, for the thumbs rating
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data.pop("seconds")
-        return data
+        return {
+            "answer": self.answer,
+            "sources": [s.to_json() for s in self.sources],
+            "model": self.model,
+            "declined": self.declined,
+            "standalone_question": self.standalone_question,
+            "language": self.language,
+            "unavailable": self.unavailable,
+            "interaction_id": self.interaction_id,
+        }
+
+
+@dataclass
+class SearchPreview:
+    """What staff see for a question: the hits and the gate's decision on them."""
+
+    hits: list[Hit]
+    decision: GateDecision
 
 
 def provider_error_message(exc: Exception) -> str:
@@ -73,14 +93,10 @@ def provider_error_message(exc: Exception) -> str:
     return "Our AI assistant had a problem answering."
 
 
-def _sources(hits: list[Hit]) -> list[dict]:
-    return [{"text": h.text, "source": h.source, "score": round(h.score, 4), "metadata": h.metadata} for h in hits]
-
-
 class PendingAnswer:
     """A streamed answer: iterate `chunks()` for the text pieces; `result` is set once they are consumed."""
 
-    def __init__(self, chunks: Iterator[str], finish: Callable[[str], AssistantAnswer]) -> None:
+    def __init__(self, chunks: Iterable[str], finish: Callable[[str], AssistantAnswer]) -> None:
         self._chunks = chunks
         self._finish = finish
         self.result: AssistantAnswer | None = None
@@ -93,6 +109,41 @@ class PendingAnswer:
         self.result = self._finish("".join(text))
 
 
+class _ModelStream:
+    """The chat model's text pieces; a provider failure becomes a customer-safe sentence (then the offline
+    answer, when the model had said nothing yet): never a stack trace."""
+
+    def __init__(self, pieces: Iterator[str], offline_text: str) -> None:
+        self._pieces = pieces
+        self._offline_text = offline_text
+        self.fell_back = False  # the text is the offline answer, not the model's
+
+    def __iter__(self) -> Iterator[str]:
+        produced = False
+        try:
+            for piece in self._pieces:
+                produced = True
+                yield piece
+        except Exception as exc:  # any provider failure
+            failure = provider_error_message(exc)
+            if produced:
+                yield f"\n\n({failure})"
+            else:
+                self.fell_back = True
+                yield f"{failure} Here is the matching information from our help pages:\n\n{self._offline_text}"
+
+
+@dataclass
+class _Question:
+    """One customer message on its way through `ask_stream`."""
+
+    text: str
+    session_id: str
+    standalone: str
+    language: str
+    started: float
+
+
 class Assistant:
     """Answers questions per session with the store's knowledge, by the configured provider."""
 
@@ -102,12 +153,15 @@ class Assistant:
         kb: KnowledgeBase | None = None,
         memory: SessionMemory | None = None,
         chat_model: BaseChatModel | None = None,
+        log: ConversationLog | None = None,
     ) -> None:
         self.settings = settings
         self.kb = kb or KnowledgeBase(settings)
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
-        contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
-        self.extractive = ExtractiveAnswerer(contact, settings.decline_thresholds)
+        self.log = log
+        self.contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
+        self.gate = DeclineGate(settings.decline_thresholds)
+        self.extractive = ExtractiveAnswerer(self.contact, self.gate)
         self.provider = "fake" if chat_model is not None else settings.answering_provider()
         self._chat_model = chat_model
         self._llm = None
@@ -137,51 +191,66 @@ class Assistant:
         t0 = time.perf_counter()
         question = (question or "").strip()[:MAX_QUESTION_CHARS]
         if not question:
-            return PendingAnswer(iter(["Please type a question."]), lambda t: AssistantAnswer(t, declined=True))
+            return PendingAnswer(["Please type a question."], lambda t: AssistantAnswer(t, declined=True))
         lang = detect_language(question)
         history = self.memory.history(session_id)
-        llm = self.llm
-        standalone = condense_question(question, history)
-        if llm is not None and history:
-            with contextlib.suppress(Exception):  # best effort: the offline rewrite above stands in
-                standalone = llm.condense(question, history)
+        q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
-            hits = self.kb.search(standalone, self.settings.top_k)
+            hits = self.kb.search(q.standalone, self.settings.top_k)
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)
-        offline = self.extractive.answer(hits, lang)
-
-        def finish(text: str, model: str, used: list[Hit], declined: bool) -> AssistantAnswer:
-            top = used[0].metadata if used else {}
-            entity = str(top.get("name", "")) if top.get("type") == "product" else ""
-            self.memory.add(session_id, Turn(question, text, entity))
-            return AssistantAnswer(text, _sources(used), model, declined, standalone, lang, time.perf_counter() - t0)
-
-        if llm is None or offline.declined:  # no model call when retrieval found nothing good enough
+        offline = self.extractive.answer(hits, lang)  # declined = the gate's decision, for every provider
+        llm = self.llm
+        if llm is None or offline.declined:  # no model call when the knowledge does not hold the answer
             model = "extractive" if llm is None else f"{llm.name} (declined: no matching knowledge)"
-            return PendingAnswer(iter([offline.text]), lambda t: finish(t, model, offline.used, offline.declined))
-
-        failure: list[str] = []
-
-        def generate() -> Iterator[str]:
-            produced = False
-            try:
-                for piece in llm.stream(standalone, hits, history):
-                    produced = True
-                    yield piece
-            except Exception as exc:  # any provider failure becomes a message, never a stack trace
-                failure.append(provider_error_message(exc))
-                if produced:
-                    yield f"\n\n({failure[0]})"
-                else:
-                    yield f"{failure[0]} Here is the matching information from our help pages:\n\n{offline.text}"
+            return PendingAnswer([offline.text], lambda t: self._finish(q, t, model, offline))
+        stream = _ModelStream(llm.stream(q.standalone, hits, history), offline.text)
 
         def done(text: str) -> AssistantAnswer:
-            if failure and text.startswith(failure[0]):
-                return finish(text, f"extractive (fallback: {llm.name} unavailable)", offline.used, False)
-            return finish(text, llm.name, hits, False)
+            if stream.fell_back:
+                return self._finish(q, text, f"extractive (fallback: {llm.name} unavailable)", offline)
+            return self._finish(q, text, llm.name, Extracted(text, hits, False))
 
-        return PendingAnswer(generate(), done)
+        return PendingAnswer(stream, done)
+
+    def _standalone(self, question: str, history: list[Turn]) -> str:
+        """The follow-up rewritten as a standalone question (the chat model's rewrite when there is one)."""
+        standalone = condense_question(question, history)
+        if self.llm is not None and history:
+            with contextlib.suppress(Exception):  # best effort: the offline rewrite above stands in
+                standalone = self.llm.condense(question, history)
+        return standalone
+
+    def _finish(self, q: _Question, text: str, model: str, basis: Extracted) -> AssistantAnswer:
+        """Remember the turn, log it, and build what the front end shows."""
+        top = basis.used[0] if basis.used else None
+        entity = str(top.metadata.get("name", "")) if top is not None and top.kind == "product" else ""
+        self.memory.add(q.session_id, Turn(q.text, text, entity))
+        answer = AssistantAnswer(text, list(basis.used), model, basis.declined, q.standalone, q.language)
+        answer.interaction_id = self._record(q.session_id, q.text, answer)
+        answer.seconds = time.perf_counter() - q.started
+        return answer
+
+    def _record(self, session_id: str, question: str, answer: AssistantAnswer) -> int | None:
+        """Write the answer to the conversation log; a log that cannot be written costs the rating, not the
+        answer."""
+        if self.log is None:
+            return None
+        try:
+            return self.log.record(session_id, question, answer.answer, answer.sources, answer.model, answer.declined)
+        except Exception:
+            logger.exception("could not write the conversation log %s", self.log.path)
+            return None
+
+    def rate(self, interaction_id: int, rating: int | None) -> None:
+        """A customer's thumbs up (1), down (0) or cleared rating (None) of a logged answer."""
+        if self.log is not None:
+            self.log.rate(interaction_id, rating)
+
+    def preview(self, query: str, k: int) -> SearchPreview:
+        """The top `k` hits for a question and the gate's decision on them (the staff search page)."""
+        hits = self.kb.search(query, k)
+        return SearchPreview(hits, self.gate.decide(hits, detect_language(query)))
 
     def _unavailable(self, exc: StoreError, lang: str, t0: float) -> PendingAnswer:
         """A 'one moment' answer while the store recovers; the contact route if it cannot be read at all."""
@@ -189,7 +258,15 @@ class Assistant:
             text = ONE_MOMENT.get(lang, ONE_MOMENT["en"])
         else:
             logger.error("the knowledge store cannot be searched: %s", exc)
-            text = UNAVAILABLE.get(lang, UNAVAILABLE["en"]).format(**self.extractive.contact.__dict__)
+            text = UNAVAILABLE.get(lang, UNAVAILABLE["en"]).format(**self.contact.__dict__)
         answer = AssistantAnswer(text, model="unavailable", language=lang, unavailable=True)
         answer.seconds = time.perf_counter() - t0
-        return PendingAnswer(iter([text]), lambda _t: answer)
+        return PendingAnswer([text], lambda _t: answer)
+
+
+def open_assistant(settings: Settings, *, recover_in_background: bool = False, log: bool = True) -> Assistant:
+    """The assistant every front end uses: the settings' store and conversation log (every answer is logged
+    unless `log` is False, e.g. for a batch evaluation)."""
+    kb = KnowledgeBase(settings, recover_in_background=recover_in_background)
+    conversation_log = ConversationLog(settings.feedback_db, settings.phone_region) if log else None
+    return Assistant(settings, kb, log=conversation_log)

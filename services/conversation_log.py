@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from base.pii import mask_pii
+from base.types import Hit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS interactions (
@@ -44,10 +46,10 @@ class ConversationLog:
         return con
 
     def record(
-        self, session_id: str, question: str, answer: str, sources: list[dict], model: str, declined: bool
+        self, session_id: str, question: str, answer: str, sources: Sequence[Hit], model: str, declined: bool
     ) -> int:
         """Store one answered question (masked); returns its id for the rating."""
-        slim = [{"source": s.get("source"), "doc_id": s.get("metadata", {}).get("doc_id")} for s in sources]
+        slim = [{"source": s.source, "doc_id": s.doc_id} for s in sources]
         with self._lock, self._con() as con:
             cur = con.execute(
                 "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined) "

@@ -21,13 +21,14 @@ from base.errors import StoreUnavailable, StoreWriteError
 from base.faults import fault_point
 from base.links import foreign_links
 from base.settings import Settings
+from base.types import Hit
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
 from loaders.semantic_screen import SemanticScreen
 from providers.embeddings import build_embeddings, wheel_minilm
 from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
-from vectorstore.retrieval import KnowledgeRetriever, Searcher
-from vectorstore.store import Health, Hit, KnowledgeStore, UpsertResult
+from vectorstore.retrieval import Searcher
+from vectorstore.store import Health, KnowledgeStore, UpsertResult
 
 FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
@@ -180,30 +181,15 @@ class KnowledgeBase:
             self._searcher = Searcher(self.store, self.settings.retrieval_mode)
         return self._searcher
 
-    def retriever(self, k: int | None = None) -> KnowledgeRetriever:
-        """A LangChain retriever for the chains."""
-        return KnowledgeRetriever(search=self.search, k=k or self.settings.top_k)
-
     # -- writes -------------------------------------------------------------------------------------
     def parse(self, path: str | Path) -> ParsedFile:
         """Parse and screen one file with the configured limits (in a child process unless disabled)."""
-        args = {
-            "chunk_size": self.settings.chunk_size,
-            "chunk_overlap": self.settings.chunk_overlap,
-            "max_bytes": self.settings.max_file_bytes,
-            "max_pdf_pages": self.settings.max_pdf_pages,
-            "max_entries": self.settings.max_entries_per_file,
-        }
+        limits = self.settings.parse_limits()
         if not self.settings.parse_isolation:
-            return parse_file(path, **args)
+            return parse_file(path, limits)
         from loaders.isolated import parse_isolated
 
-        return parse_isolated(
-            path,
-            timeout_seconds=self.settings.parse_timeout_seconds,
-            memory_mb=self.settings.parse_memory_mb,
-            **args,
-        )
+        return parse_isolated(path, limits)
 
     def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
         """Parse fully, then store; a `LoaderError` leaves the store untouched.

@@ -1,20 +1,16 @@
-"""Dense and hybrid (BM25 + dense, reciprocal-rank fusion) search over a `KnowledgeStore`,
-also exposed as a LangChain `BaseRetriever` for the chains."""
+"""Dense and hybrid (BM25 + dense, reciprocal-rank fusion) search over a `KnowledgeStore`."""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
+from base.types import Hit
 from providers.embeddings import embed_queries
-from vectorstore.store import Hit, KnowledgeStore
+from vectorstore.store import KnowledgeStore
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -116,17 +112,3 @@ class Searcher:
                 hit.score = float(np.dot(q, vectors[hit.id]))
                 by_id[hit.id] = hit
         return [by_id[cid] for cid in best if cid in by_id]
-
-
-class KnowledgeRetriever(BaseRetriever):
-    """LangChain retriever over the store; documents carry `score` and `chunk_id` in metadata.
-
-    It holds a search function (`KnowledgeBase.search`), not a searcher, so it follows the store across a reindex."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    search: Callable[[str, int], list[Hit]]
-    k: int = 4
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit.to_document() for hit in self.search(query, self.k)]

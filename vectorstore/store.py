@@ -34,6 +34,7 @@ from langchain_core.embeddings import Embeddings
 from base.errors import StoreError, StoreRecovering, StoreUnavailable, StoreWriteError
 from base.faults import fault_point
 from base.text import short_hash
+from base.types import Hit
 from providers.embeddings import embedding_id as get_embedding_id
 from vectorstore.chroma import (
     chroma_reason,
@@ -69,23 +70,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@dataclass
-class Hit:
-    """One retrieved chunk: `score` is cosine similarity in [-1, 1] (1 = same direction)."""
-
-    id: str
-    text: str
-    source: str
-    score: float
-    metadata: dict
-
-    def to_json(self) -> dict:
-        return {"text": self.text, "source": self.source, "score": round(self.score, 4), "metadata": self.metadata}
-
-    def to_document(self) -> Document:
-        return Document(page_content=self.text, metadata={**self.metadata, "score": self.score, "chunk_id": self.id})
 
 
 @dataclass

@@ -46,7 +46,7 @@ def test_streams_a_grounded_answer_with_sources(tmp_path: Path) -> None:
     assert len(pieces) > 1, "the answer should arrive in several streamed pieces"
     assert result.answer == "".join(pieces) and "[1]" in result.answer
     assert result.model == "gpt-4o-mini" and not result.declined
-    assert "gift" in result.sources[0]["metadata"]["doc_id"]
+    assert "gift" in result.sources[0].doc_id
     body = [b for p, b in server.state.requests if p.endswith("/chat/completions")][-1]
     system = body["messages"][0]["content"]
     assert "Answer ONLY from the numbered context" in system and "support@harborandpine.example" in system

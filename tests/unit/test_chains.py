@@ -12,13 +12,15 @@ from child_env import child_env
 
 from base.paths import ROOT
 from base.settings import Settings
+from base.types import Hit
 from chains.condense import condense_question
 from chains.extractive import Contact, ExtractiveAnswerer, describe_product
+from chains.gate import DeclineGate
 from chains.memory import SessionMemory, Turn
 from providers.embeddings import HashingEmbeddings
 from services.assistant import Assistant
+from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
-from vectorstore.store import Hit
 
 CONTACT = Contact("help@example.test", "+1 555", "9–5")
 
@@ -56,8 +58,19 @@ def test_condense_carries_previous_entity_only_for_follow_ups(question: str, exp
     assert condense_question(question, []) == question
 
 
+def test_gate_falls_back_to_english_then_a_default_and_reports_its_numbers() -> None:
+    gate = DeclineGate({"en": 0.5, "es": 0.8})
+    assert gate.threshold("es") == 0.8 and gate.threshold("de") == 0.5
+    assert DeclineGate({}).threshold("en") == 0.5
+    decision = gate.decide([_hit("faq", 0.79)], "es")
+    assert decision.declined and (decision.language, decision.threshold, decision.top_score) == ("es", 0.8, 0.79)
+    assert gate.decide([_hit("faq", 0.5)], "en").answer  # at the threshold: answer
+    empty = gate.decide([], "en")
+    assert empty.declined and empty.top_score is None
+
+
 def test_extractive_declines_below_threshold_with_contact_route() -> None:
-    ans = ExtractiveAnswerer(CONTACT, {"en": 0.5, "es": 0.8})
+    ans = ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5, "es": 0.8}))
     out = ans.answer([_hit("faq", 0.49, answer="nope")], "en")
     assert out.declined and "help@example.test" in out.text and out.used == []
     assert ans.answer([], "es").text.startswith("Lo siento")
@@ -66,7 +79,7 @@ def test_extractive_declines_below_threshold_with_contact_route() -> None:
 
 def test_extractive_product_sentence_and_citation() -> None:
     meta = {"name": "Skillet", "price": 39.95, "currency": "USD", "stock": 0, "delivery_days": 4}
-    out = ExtractiveAnswerer(CONTACT, {"en": 0.5}).answer([_hit("product", 0.9, **meta)], "en")
+    out = ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5})).answer([_hit("product", 0.9, **meta)], "en")
     assert (
         out.text == "The Skillet costs $39.95 USD. It's currently out of stock. With standard shipping it arrives "
         "in about 4 business days. [1]"
@@ -75,7 +88,7 @@ def test_extractive_product_sentence_and_citation() -> None:
 
 
 def test_extractive_faq_adds_a_close_second_answer_only() -> None:
-    ans = ExtractiveAnswerer(CONTACT, {"en": 0.5}, second_margin=0.02)
+    ans = ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5}), second_margin=0.02)
     a, b = _hit("faq", 0.80, answer="First.", doc_id="faq:a"), _hit("faq", 0.79, answer="Second.", doc_id="faq:b")
     assert ans.answer([a, b], "en").text == "First. [1]\n\nSecond. [2]"
     far = _hit("faq", 0.70, answer="Far.", doc_id="faq:c")
@@ -84,7 +97,7 @@ def test_extractive_faq_adds_a_close_second_answer_only() -> None:
 
 def test_extractive_policy_passage_drops_the_section_prefix() -> None:
     hit = _hit("document", 0.9, text="Returns > Windows\nYou have 30 days.", section="Returns > Windows")
-    assert ExtractiveAnswerer(CONTACT, {"en": 0.5}).answer([hit], "en").text == "You have 30 days. [1]"
+    assert ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5})).answer([hit], "en").text == "You have 30 days. [1]"
 
 
 @pytest.fixture
@@ -97,11 +110,39 @@ def assistant(tmp_path: Path) -> Assistant:
 
 def test_assistant_follow_up_uses_only_its_own_session(assistant: Assistant) -> None:
     first = assistant.ask("Copperleaf 10-inch Cast Iron Skillet price", session_id="alice")
-    assert first.sources[0]["metadata"]["sku"] == "HP-KIT-0001" and not first.declined
+    assert first.sources[0].metadata["sku"] == "HP-KIT-0001" and not first.declined
     follow = assistant.ask("how much is it?", session_id="alice")
     assert "Copperleaf 10-inch Cast Iron Skillet" in follow.standalone_question
     other = assistant.ask("how much is it?", session_id="bob")
     assert other.standalone_question == "how much is it?"
+
+
+def test_every_answer_is_logged_and_rated_through_the_assistant(tmp_path: Path, assistant: Assistant) -> None:
+    assistant.log = ConversationLog(tmp_path / "log.sqlite3")
+    answered = assistant.ask("Do gift cards expire?", session_id="s1")
+    declined = assistant.ask("zzzz qqqq", session_id="s1")
+    assistant.rate(answered.interaction_id, 1)
+    rows = assistant.log.rows()
+    assert [(r["id"], r["declined"], r["rating"]) for r in rows] == [
+        (answered.interaction_id, 0, 1),
+        (declined.interaction_id, 1, None),
+    ]
+    assert json.loads(rows[0]["sources"])[0]["doc_id"] == answered.sources[0].doc_id
+
+
+def test_a_log_that_cannot_be_written_costs_the_rating_not_the_answer(tmp_path: Path, assistant: Assistant) -> None:
+    (tmp_path / "blocker").write_text("a file where the log's folder should be")
+    assistant.log = ConversationLog(tmp_path / "blocker" / "log.sqlite3")
+    result = assistant.ask("Do gift cards expire?")
+    assert not result.declined and result.interaction_id is None
+
+
+def test_the_search_preview_shows_the_decision_the_chat_makes(assistant: Assistant) -> None:
+    for question in ("Do gift cards expire?", "zzzz qqqq"):
+        preview = assistant.preview(question, 5)
+        assert len(preview.hits) == 5
+        assert preview.decision.declined == assistant.ask(question).declined
+        assert preview.decision.top_score == preview.hits[0].score
 
 
 def test_assistant_caps_input_and_handles_empty(assistant: Assistant) -> None:
@@ -141,3 +182,16 @@ def test_cli_ask_json_contract(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "unknown provider" in bad.stderr
+    log = ConversationLog(child_env()["ASSISTANT_FEEDBACK_DB"])
+    assert [r["question"] for r in log.rows()] == ["Do gift cards expire?", "zzzz qqqq"]
+    assert len({r["session_id"] for r in log.rows()}) == 2  # batch questions are separate conversations
+    quiet = subprocess.run(
+        [sys.executable, "cli.py", "ask", "Do gift cards expire?", "--no-log", "--store", str(store)],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert len(log.rows()) == 2

@@ -79,7 +79,6 @@ def test_searches_keep_working_through_a_reindex_and_a_write_waits_for_it(tmp_pa
     embeddings = GatedEmbeddings()
     kb = KnowledgeBase(settings, embeddings=embeddings)
     assert kb.ingest_paths([DATA / "faq" / "store_faq.json", DATA / "policies" / "shipping_guide.txt"]).ok
-    retriever = kb.retriever(k=1)
     late = tmp_path / "late.json"
     late.write_text(json.dumps({"questions": [{"question": "Do you sell gift wrap?", "answer": "Yes."}]}))
 
@@ -94,9 +93,7 @@ def test_searches_keep_working_through_a_reindex_and_a_write_waits_for_it(tmp_pa
 
     for _ in range(5):  # the reindex is held inside its embedding step: these searches overlap it
         hits = kb.search("Do gift cards expire?", 1)
-        docs = retriever.invoke("Do gift cards expire?")
         assert "gift-cards" in hits[0].metadata["doc_id"]
-        assert docs[0].metadata["doc_id"] == hits[0].metadata["doc_id"]
     assert reindex.is_alive() and not upload_done.is_set(), "the write did not wait for the reindex"
 
     embeddings.release.set()

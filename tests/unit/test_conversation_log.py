@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from base.pii import mask_pii
+from base.types import Hit
 from services.conversation_log import ConversationLog
 
 
@@ -26,7 +27,7 @@ def test_mask_pii(raw: str, masked: str) -> None:
 
 def test_record_and_rate(tmp_path: Path) -> None:
     store = ConversationLog(tmp_path / "fb.sqlite3")
-    sources = [{"source": "faq.json", "metadata": {"doc_id": "faq:faq.json:x"}, "text": "..."}]
+    sources = [Hit("c1", "...", "faq.json", 0.9, {"doc_id": "faq:faq.json:x"})]
     first = store.record("s1", "email a@b.co", "answer", sources, "extractive", False)
     second = store.record("s2", "q", "sorry", [], "extractive", True)
     store.rate(first, 1)

@@ -17,6 +17,7 @@ import pytest
 from helpers import DATA, docx_bytes, pdf_bytes
 
 from base.settings import Settings
+from base.types import ParseLimits
 from loaders import LoaderError, load_file
 from providers.embeddings import HashingEmbeddings
 from services.knowledge import KnowledgeBase
@@ -143,7 +144,7 @@ def test_markdown_chunks_overlap_and_carry_section_path(tmp_path: Path) -> None:
     body = " ".join(f"Returns rule {i:02d} applies." for i in range(40))
     path = tmp_path / "policies.md"
     path.write_text(f"# Policies\n\nIntro line.\n\n## Returns\n\n{body}\n\n## Shipping\n\nWe ship fast.\n")
-    docs = load_file(path, chunk_size=200, chunk_overlap=60)
+    docs = load_file(path, ParseLimits(chunk_size=200, chunk_overlap=60))
     sections = [d.metadata["section"] for d in docs]
     assert sections[0] == "Policies" and sections[-1] == "Policies > Shipping"
     returns = [d for d in docs if d.metadata["section"] == "Policies > Returns"]
@@ -165,7 +166,7 @@ def test_markdown_chunks_overlap_and_carry_section_path(tmp_path: Path) -> None:
 def test_text_file_chunks(tmp_path: Path) -> None:
     path = tmp_path / "shipping_notes.txt"
     path.write_text("Orders ship in one day.\n\n" + "Freight items take longer. " * 30, encoding="utf-8")
-    docs = load_file(path, chunk_size=200, chunk_overlap=50)
+    docs = load_file(path, ParseLimits(chunk_size=200, chunk_overlap=50))
     assert len(docs) > 1
     assert all(d.metadata["type"] == "document" and "section" not in d.metadata for d in docs)
     assert docs[0].page_content.startswith("Orders ship in one day.")
@@ -188,9 +189,9 @@ def test_pdf_keeps_page_numbers(tmp_path: Path) -> None:
 def test_pdf_page_limit(tmp_path: Path) -> None:
     path = tmp_path / "long.pdf"
     path.write_bytes(pdf_bytes([[f"page {i}"] for i in range(4)]))
-    assert len(load_file(path, max_pdf_pages=4)) == 4
+    assert len(load_file(path, ParseLimits(max_pdf_pages=4))) == 4
     with pytest.raises(LoaderError, match=r"^long\.pdf: PDF has 4 pages; limit 3$"):
-        load_file(path, max_pdf_pages=3)
+        load_file(path, ParseLimits(max_pdf_pages=3))
 
 
 def test_docx_headings_become_sections(tmp_path: Path) -> None:
@@ -403,7 +404,7 @@ def test_bad_file_is_refused_and_store_unchanged(case: str, populated_kb: Knowle
     assert before[0]["documents"] == 6
 
     with pytest.raises(LoaderError) as err:
-        load_file(path, **({"max_bytes": overrides["max_file_bytes"]} if overrides else {}))
+        load_file(path, ParseLimits(max_bytes=overrides["max_file_bytes"]) if overrides else ParseLimits())
     assert str(err.value).startswith(f"{name}: ")
     assert re.match(reason, err.value.reason), err.value.reason
     assert "\n" not in str(err.value)

@@ -1,4 +1,4 @@
-"""Dense and hybrid search, the LangChain retriever, and batched search."""
+"""Dense and hybrid search, and batched search."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from helpers import DATA
 from base.settings import Settings
 from providers.embeddings import HashingEmbeddings
 from services.knowledge import KnowledgeBase
-from vectorstore.retrieval import KnowledgeRetriever, Searcher
+from vectorstore.retrieval import Searcher
 
 FAQ = json.loads((DATA / "faq" / "store_faq.json").read_text(encoding="utf-8"))["questions"]
 QUESTIONS = [FAQ[i]["question"] for i in (0, 7, 23, 50, 91)]
@@ -97,23 +97,6 @@ def test_hybrid_index_follows_writes(demo_kb: KnowledgeBase, tmp_path: Path) -> 
 def test_unknown_mode_is_refused(demo_kb: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="unknown retrieval mode 'sparse'"):
         Searcher(demo_kb.store, "sparse")
-
-
-@pytest.mark.parametrize("mode", ["dense", "hybrid"])
-def test_retriever_returns_documents_with_score_and_chunk_id(demo_kb: KnowledgeBase, mode: str) -> None:
-    searcher = Searcher(demo_kb.store, mode)
-    retriever = KnowledgeRetriever(search=searcher.search, k=3)
-    question = QUESTIONS[2]
-    docs = retriever.invoke(question)
-    hits = searcher.search(question, 3)
-    assert len(docs) == 3
-    for doc, hit in zip(docs, hits, strict=True):
-        assert doc.page_content == hit.text
-        assert doc.metadata["chunk_id"] == hit.id
-        assert doc.metadata["score"] == pytest.approx(hit.score)
-        assert doc.metadata["source"] == hit.source
-    assert docs[0].metadata["question"] == question
-    assert len(demo_kb.retriever(k=2).invoke(question)) == 2
 
 
 @pytest.mark.parametrize("mode", ["dense", "hybrid"])

@@ -1,0 +1,44 @@
+"""The decline gate: the one rule that decides whether the store's knowledge can answer a question.
+
+Every path asks it: the offline answerer (decline with the contact route), the chat-model path (no model call
+below it, so a model never answers from passages that do not hold the answer) and the staff search preview
+(which shows the same decision). Thresholds are per language, on the top hit's score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from base.types import Hit
+
+DEFAULT_THRESHOLD = 0.5  # when neither the language nor English has a threshold
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Answer or decline, with the numbers behind it (shown to staff in the search preview)."""
+
+    answer: bool
+    language: str
+    threshold: float
+    top_score: float | None
+
+    @property
+    def declined(self) -> bool:
+        return not self.answer
+
+
+class DeclineGate:
+    """Declines when the best hit scores under the language's threshold (English's when it has none)."""
+
+    def __init__(self, thresholds: dict[str, float]) -> None:
+        self.thresholds = dict(thresholds)
+
+    def threshold(self, lang: str) -> float:
+        return self.thresholds.get(lang, self.thresholds.get("en", DEFAULT_THRESHOLD))
+
+    def decide(self, hits: Sequence[Hit], lang: str) -> GateDecision:
+        threshold = self.threshold(lang)
+        top = hits[0].score if hits else None
+        return GateDecision(top is not None and top >= threshold, lang, threshold, top)
