@@ -65,8 +65,10 @@ def _take(path: Path, docs: Iterator[Document], max_entries: int) -> list[Docume
 
 def _loader(path: Path, limits: ParseLimits) -> BaseLoader:
     """The loader for `path` by its type (checked by content), after the size and encoding checks."""
-    from loaders.documents import DocxLoader, MarkdownLoader, PDFLoader, TextLoader
+    from loaders.documents import MarkdownLoader, TextLoader
+    from loaders.docx import DocxLoader
     from loaders.faq import FAQLoader, is_faq_header
+    from loaders.pdf import PDFLoader
     from loaders.products import ProductCSVLoader, is_product_header
 
     ext = path.suffix.lower()

@@ -325,9 +325,22 @@ class KnowledgeBase:
             return self._reindex(progress)
 
     def _reindex(self, progress: FileProgress | None) -> IngestReport:
-        # The manifest says what the store holds; each kept copy must be that exact version (a crash or a
-        # hand edit must not bring back old prices or a deleted document).
         sources = self.store.list_sources()
+        problems = self._kept_copy_problems(sources)
+        if problems:
+            return IngestReport([], problems)
+        staging, kept = self._sibling(".reindex"), self._sibling(".files")
+        report = self._build_fresh(sources, staging, kept, progress)
+        if report.failed:
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            self._swap_in(staging)
+        shutil.rmtree(kept, ignore_errors=True)
+        return report
+
+    def _kept_copy_problems(self, sources: list[SourceInfo]) -> list[tuple[str, str]]:
+        """The manifest says what the store holds; each kept copy must be that exact version (a crash or a hand
+        edit must not bring back old prices or a deleted document)."""
         problems = []
         for info in sources:
             copy = self.store.files_dir / info.source
@@ -335,11 +348,13 @@ class KnowledgeBase:
                 problems.append((info.source, "its kept copy is missing; upload the file again"))
             elif hashlib.sha256(copy.read_bytes()).hexdigest() != info.sha256:
                 problems.append((info.source, "its kept copy does not match the stored version; upload it again"))
-        if problems:
-            return IngestReport([], problems)
-        staging = self._sibling(".reindex")
+        return problems
+
+    def _build_fresh(
+        self, sources: list[SourceInfo], staging: Path, kept: Path, progress: FileProgress | None
+    ) -> IngestReport:
+        """Ingest copies of the kept files into a new store at `staging`, marked complete when nothing failed."""
         shutil.rmtree(staging, ignore_errors=True)
-        kept = self._sibling(".files")
         shutil.rmtree(kept, ignore_errors=True)
         kept.mkdir(parents=True)
         for info in sources:
@@ -347,14 +362,14 @@ class KnowledgeBase:
         fresh = KnowledgeBase(self.settings, staging, self.embeddings, screen=self.screen or False)
         fresh.store.manifest.copy_reviews(self.store.manifest)  # staff's decisions on held passages carry over
         report = fresh.ingest_paths(sorted(kept / info.source for info in sources), progress)
-        # Chroma caches one client per path: drop both before swapping (or discarding) the directories.
-        fresh.store.close()
-        if report.failed:
-            shutil.rmtree(staging, ignore_errors=True)
-            shutil.rmtree(kept, ignore_errors=True)
-            return report
-        staging.mkdir(parents=True, exist_ok=True)  # nothing to index still gives an (empty) store
-        (staging / REINDEX_COMPLETE).touch()
+        fresh.store.close()  # Chroma caches one client per path: drop it before the directory moves
+        if not report.failed:
+            staging.mkdir(parents=True, exist_ok=True)  # nothing to index still gives an (empty) store
+            (staging / REINDEX_COMPLETE).touch()
+        return report
+
+    def _swap_in(self, staging: Path) -> None:
+        """Replace the live store with the complete one at `staging` (finished on open if interrupted)."""
         backup = self._sibling(".old")
         shutil.rmtree(backup, ignore_errors=True)
         fault_point("kb.reindex_built")
@@ -368,8 +383,6 @@ class KnowledgeBase:
             staging.rename(self.store_dir)
             (self.store_dir / REINDEX_COMPLETE).unlink()
         shutil.rmtree(backup, ignore_errors=True)
-        shutil.rmtree(kept, ignore_errors=True)
-        return report
 
     # -- reads --------------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:

@@ -536,32 +536,43 @@ class KnowledgeStore:
             raise ValueError(f"{source}: duplicate chunk ids (repeated document ids in one file)")
         with self._writing(source):
             old = self.get_source(source)
-            held_now = {(h.text, h.reason) for h in self.manifest.held() if h.source == source}
-            if (
-                old is not None
-                and old.sha256 == sha256
-                and set(old.chunk_ids) == set(ids)
-                and (held_now == set(held or []))
-            ):
+            if self._unchanged(old, sha256, ids, held or []):
                 return UpsertResult(source, "unchanged", len(ids), old.documents, 0, 0)
-            present: set[str] = set()
-            for batch in batches(ids):
-                present.update(self._chroma(lambda col, b=batch: col.get(ids=b, include=[])["ids"]))
-            todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
-            self._store_new_chunks(todo, progress, batch_size)
+            embedded = self._embed_missing(ids, docs, progress, batch_size)
             n_docs = len({d.metadata["doc_id"] for d in docs})
-            doc_type = str(docs[0].metadata.get("type", "document"))
-            incoming = self._stage_copy(source, raw_file) if raw_file is not None else None
-            fault_point("store.before_switch")
-            with self._lock:  # the switch: one manifest transaction, then readers reload the live ids
-                self.manifest.switch(SourceInfo(source, doc_type, sha256, len(ids), n_docs, utc_now(), ids), held)
-                self._changed()
-            fault_point("store.after_switch")
-            if incoming is not None:  # the kept copy follows the manifest inside the crash window
-                incoming.replace(self.files_dir / source)
+            info = SourceInfo(source, str(docs[0].metadata.get("type", "document")), sha256, len(ids), n_docs,
+                              utc_now(), ids)  # fmt: skip
+            self._switch(info, raw_file, held)
             stale = sorted(set(old.chunk_ids) - set(ids)) if old else []
             self._drop_chunks(stale)
-            return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, len(todo), len(stale))
+            return UpsertResult(source, "replaced" if old else "added", len(ids), n_docs, embedded, len(stale))
+
+    def _unchanged(self, old: SourceInfo | None, sha256: str, ids: list[str], held: list[tuple[str, str]]) -> bool:
+        """The same file with the same chunks and the same passages held for review: nothing to write."""
+        if old is None or old.sha256 != sha256 or set(old.chunk_ids) != set(ids):
+            return False
+        return {(h.text, h.reason) for h in self.manifest.held() if h.source == old.source} == set(held)
+
+    def _embed_missing(self, ids: list[str], docs: list[Document], progress: Progress | None, batch_size: int) -> int:
+        """Embed and store the chunks the index does not hold yet (unchanged chunks are reused); returns how many."""
+        present: set[str] = set()
+        for batch in batches(ids):
+            present.update(self._chroma(lambda col, b=batch: col.get(ids=b, include=[])["ids"]))
+        todo = [(i, d) for i, d in zip(ids, docs, strict=True) if i not in present]
+        self._store_new_chunks(todo, progress, batch_size)
+        return len(todo)
+
+    def _switch(self, info: SourceInfo, raw_file: Path | None, held: list[tuple[str, str]] | None) -> None:
+        """Make the new version live: one manifest transaction, then the kept copy follows inside the crash
+        window (an interrupted rename is finished on the next open)."""
+        incoming = self._stage_copy(info.source, raw_file) if raw_file is not None else None
+        fault_point("store.before_switch")
+        with self._lock:  # readers reload the live ids after this
+            self.manifest.switch(info, held)
+            self._changed()
+        fault_point("store.after_switch")
+        if incoming is not None:
+            incoming.replace(self.files_dir / info.source)
 
     def _drop_chunks(self, ids: Sequence[str]) -> None:
         for batch in batches(ids):

@@ -159,6 +159,9 @@ HIDDEN = {
     "transparent-fill": [b"/Clear gs", "All orders ship free today.", b"/Opaque gs"],
     "zero-horizontal-scale": [b"0 Tz", "All orders ship free today.", b"100 Tz"],
     "white-in-device-rgb-via-sc": [b"/DeviceRGB cs 1 1 1 sc", "All orders ship free today.", b"0 g"],
+    "white-stroke-only": [b"1 Tr 1 1 1 RG", "All orders ship free today.", b"0 Tr 0 0 0 RG"],
+    "white-fill-and-stroke": [b"2 Tr 1 g 1 G", "All orders ship free today.", b"0 Tr 0 g 0 G"],
+    "scaled-down-page-matrix": [b"q 0.01 0 0 0.01 0 0 cm", "All orders ship free today.", b"Q"],
 }
 
 
@@ -175,7 +178,15 @@ def test_hidden_pdf_text_is_left_out_and_reported(case: str, tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     "colour",
-    [b"0.8 0.1 0.1 rg", b"/Spot cs 1 sc", b"/Indexed cs 1 scn", b"/Opaque gs 0.2 g", b"100 Tz 0.5 0.5 0.5 rg"],
+    [
+        b"0.8 0.1 0.1 rg",
+        b"/Spot cs 1 sc",
+        b"/Indexed cs 1 scn",
+        b"/Opaque gs 0.2 g",
+        b"100 Tz 0.5 0.5 0.5 rg",
+        b"1 Tr 1 g 0 G",  # stroke only, black stroke: the white fill is not drawn
+        b"2 Tr 1 g 0 G",  # fill and stroke: the stroke shows
+    ],
 )
 def test_visible_text_is_kept(colour: bytes, tmp_path: Path) -> None:
     """Red, a spot or indexed colour whose value 1 is not white, opaque grey, normal scaling: all visible."""
