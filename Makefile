@@ -36,8 +36,10 @@ test: $(STAMP) chromium
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
+# Retrieval of the shipped blend on the held-back test, and answers per store leave-one-store-out (eval/results/).
 eval: embedder
-	$(PY) -m eval.retrieval --split test --embedders minilm,e5,adapted,blend
+	$(PY) -m eval.retrieval --split test --embedders blend --json eval/results/retrieval_test_blend.json
+	$(PY) -m eval.calibrate --json eval/results/calibration.json
 
 bench: embedder
 	$(PY) -m bench.ingest_search

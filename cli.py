@@ -1,5 +1,5 @@
-"""Command line for the knowledge store and the assistant: ingest, search, stats, list, delete, reindex, ask, chat,
-settings, hash-password.
+"""Command line for the knowledge store and the assistant: ingest, search, stats, calibrate, list, delete, reindex,
+ask, chat, settings, hash-password.
 
 Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
 """
@@ -98,6 +98,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if health.status != "ok":
         print(f"error: the search index is {health.status}: {health.detail}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Re-fit the decline thresholds to the store (done after every change; this is for a store built before)."""
+    kb = _kb(args)
+    if kb.settings.decline_thresholds is not None or not kb.settings.decline_calibration:
+        print("error: the settings fix the thresholds (ASSISTANT_DECLINE_THRESHOLDS / _CALIBRATION)", file=sys.stderr)
+        return 2
+    fitted = kb.recalibrate()
+    if fitted is None:
+        print("error: the thresholds could not be fitted (see the log line above)", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"thresholds": fitted.thresholds, "stats": fitted.stats, "fitted_at": fitted.fitted_at}))
+    else:
+        for lang, threshold in sorted(fitted.thresholds.items()):
+            s = fitted.stats[lang]
+            print(f"{lang}: decline under {threshold:.3f} (generic customer questions answered {s['in_answered']:.0%}, "
+                  f"out-of-scope messages declined {s['oos_declined']:.0%})")  # fmt: skip
     return 0
 
 
@@ -276,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=Path, help="file with one query per line")
     p.add_argument("--k", type=int, default=4)
     add("stats", cmd_stats, "count documents and chunks")
+    add("calibrate", cmd_calibrate, "re-fit the decline thresholds to the store's knowledge")
     add("list", cmd_list, "list the documents in the store")
     p = add("delete", cmd_delete, "delete documents by source file name")
     p.add_argument("sources", nargs="+")

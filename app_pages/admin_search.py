@@ -30,6 +30,15 @@ if query.strip():
         st.error(str(exc))
         preview = None
     decision = preview.decision if preview else None
+    if preview is not None and preview.fitted is not None:
+        fitted = preview.fitted
+        st.caption(
+            f"Decline thresholds fitted to this store's knowledge at {fitted.fitted_at}: "
+            + ", ".join(f"{lang} {t:.3f}" for lang, t in sorted(fitted.thresholds.items()))
+            + " (re-fitted after every change; README: Declining)."
+        )
+    elif preview is not None:
+        st.caption("Decline thresholds: fixed by the settings (ASSISTANT_DECLINE_THRESHOLDS) or not fitted yet.")
     if decision is not None and decision.top_score is not None:
         verdict = "answer" if decision.answer else "decline and give the contact route"
         st.caption(

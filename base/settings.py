@@ -66,9 +66,15 @@ class Settings(BaseSettings):
     chat_provider: ChatProvider = "auto"
     chat_model: str = "gpt-4o-mini"
 
-    decline_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"en": 0.55, "es": 0.85},
-        description="Per-language minimum top score below which the assistant declines (calibrated, README).",
+    decline_thresholds: dict[str, float] | None = Field(
+        None,
+        description='Per-language minimum top score below which the assistant declines, e.g. {"en": 0.6}; '
+        "unset: fitted to the store after every knowledge change (decline_calibration, README).",
+    )
+    decline_calibration: bool = Field(
+        False,
+        description="Re-fit the decline thresholds to the store's own content after every change (chains/"
+        "calibration.py). Off by default: leave-one-store-out it does not beat the fixed thresholds yet (README).",
     )
     memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
 

@@ -7,12 +7,14 @@ below it, so a model never answers from passages that do not hold the answer) an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from base.types import Hit
 
 DEFAULT_THRESHOLD = 0.5  # when neither the language nor English has a threshold
+# Until a store has been calibrated (chains/calibration.py): fitted on the demo store with the blend embedder.
+FALLBACK_THRESHOLDS = {"en": 0.55, "es": 0.85}
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,21 @@ class GateDecision:
 
 
 class DeclineGate:
-    """Declines when the best hit scores under the language's threshold (English's when it has none)."""
+    """Declines when the best hit scores under the language's threshold (English's when it has none).
 
-    def __init__(self, thresholds: dict[str, float]) -> None:
-        self.thresholds = dict(thresholds)
+    `thresholds` is a mapping, or a function returning the current one (the store's calibration changes with its
+    knowledge: services/knowledge.py re-fits it after every change)."""
+
+    def __init__(self, thresholds: dict[str, float] | Callable[[], dict[str, float]]) -> None:
+        self._thresholds = thresholds
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self._thresholds() if callable(self._thresholds) else dict(self._thresholds)
 
     def threshold(self, lang: str) -> float:
-        return self.thresholds.get(lang, self.thresholds.get("en", DEFAULT_THRESHOLD))
+        thresholds = self.thresholds
+        return thresholds.get(lang, thresholds.get("en", DEFAULT_THRESHOLD))
 
     def decide(self, hits: Sequence[Hit], lang: str) -> GateDecision:
         threshold = self.threshold(lang)

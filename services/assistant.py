@@ -21,6 +21,7 @@ from base.errors import StoreError, StoreRecovering
 from base.language import detect_language
 from base.settings import Settings
 from base.types import Hit
+from chains.calibration import StoreCalibration
 from chains.condense import condense_question
 from chains.extractive import Contact, Extracted, ExtractiveAnswerer
 from chains.gate import DeclineGate, GateDecision
@@ -77,6 +78,7 @@ class SearchPreview:
 
     hits: list[Hit]
     decision: GateDecision
+    fitted: StoreCalibration | None = None  # the store's calibration, when the thresholds come from it
 
 
 def provider_error_message(exc: Exception) -> str:
@@ -160,7 +162,7 @@ class Assistant:
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
         self.log = log
         self.contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
-        self.gate = DeclineGate(settings.decline_thresholds)
+        self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
         self.provider = "fake" if chat_model is not None else settings.answering_provider()
         self._chat_model = chat_model
@@ -250,7 +252,8 @@ class Assistant:
     def preview(self, query: str, k: int) -> SearchPreview:
         """The top `k` hits for a question and the gate's decision on them (the staff search page)."""
         hits = self.kb.search(query, k)
-        return SearchPreview(hits, self.gate.decide(hits, detect_language(query)))
+        fitted = self.kb.calibration() if self.settings.decline_thresholds is None else None
+        return SearchPreview(hits, self.gate.decide(hits, detect_language(query)), fitted)
 
     def _unavailable(self, exc: StoreError, lang: str, t0: float) -> PendingAnswer:
         """A 'one moment' answer while the store recovers; the contact route if it cannot be read at all."""

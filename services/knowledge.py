@@ -22,10 +22,12 @@ from base.faults import fault_point
 from base.links import foreign_links
 from base.settings import Settings
 from base.types import Hit
+from chains.calibration import StoreCalibration, calibrate
+from chains.gate import FALLBACK_THRESHOLDS
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
 from loaders.semantic_screen import SemanticScreen
-from providers.embeddings import build_embeddings, wheel_minilm
+from providers.embeddings import build_embeddings, embed_queries, wheel_minilm
 from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
 from vectorstore.retrieval import Searcher
 from vectorstore.store import Health, KnowledgeStore, UpsertResult
@@ -33,6 +35,7 @@ from vectorstore.store import Health, KnowledgeStore, UpsertResult
 FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
 REINDEX_COMPLETE = "reindex.complete"  # written into a staged store once it is whole
+CALIBRATION_FILE = "calibration.json"  # the decline thresholds fitted to this store (chains/calibration.py)
 _UNSET = object()
 
 
@@ -131,6 +134,8 @@ class KnowledgeBase:
         self._searcher: Searcher | None = None
         self._gate = SharedExclusiveLock()  # writes share it, a reindex takes it alone
         self._swap = SharedExclusiveLock()  # searches share it, the swap at the end of a reindex takes it alone
+        self._calibration: tuple[int, StoreCalibration | None] | None = None  # (file mtime, what it held)
+        self._bank_vectors: dict[str, list[float]] = {}  # calibration messages -> vectors (this embedder)
 
     formats: tuple[str, ...] = SUPPORTED_EXTENSIONS
     """File extensions the knowledge base accepts (what an upload form offers)."""
@@ -192,10 +197,17 @@ class KnowledgeBase:
         return parse_isolated(path, limits)
 
     def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
-        """Parse fully, then store; a `LoaderError` leaves the store untouched.
+        """Parse fully, then store; a `LoaderError` leaves the store untouched. A change re-fits the decline
+        thresholds to the store.
 
         The file is stored under its safe name (`safe_source_name`: the same rule as uploads), so a name with
         control characters or longer than the file system allows never reaches the store's directory."""
+        result = self._ingest_file(path, progress)
+        if result.status != "unchanged":
+            self.recalibrate()
+        return result
+
+    def _ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
         path = Path(path)
         try:
             source = safe_source_name(path.name)
@@ -292,17 +304,22 @@ class KnowledgeBase:
         for path in expand_paths(paths):
             cb = (lambda done, total, _p=path: progress(_p.name, done, total)) if progress else None
             try:
-                report.done.append(self.ingest_file(path, cb))
+                report.done.append(self._ingest_file(path, cb))
             except LoaderError as exc:
                 report.failed.append((path.name, exc.reason))
             except (StoreUnavailable, StoreWriteError) as exc:  # this file did not land; the store is as it was
                 report.failed.append((path.name, str(exc)))
+        if any(r.status != "unchanged" for r in report.done) or not self.calibration():
+            self.recalibrate()  # once for the whole batch
         return report
 
     def delete(self, source: str) -> int:
         """Delete a source by its stored name; returns the number of chunks removed."""
         with self._gate.shared():
-            return self.store.delete_source(source)
+            removed = self.store.delete_source(source)
+        if removed:
+            self.recalibrate()
+        return removed
 
     def resolve_source(self, name: str) -> str | None:
         """The stored source for a file name as given to ingest (stored under its safe name), or None."""
@@ -383,6 +400,50 @@ class KnowledgeBase:
             staging.rename(self.store_dir)
             (self.store_dir / REINDEX_COMPLETE).unlink()
         shutil.rmtree(backup, ignore_errors=True)
+
+    # -- decline calibration ------------------------------------------------------------------------
+    def calibration(self) -> StoreCalibration | None:
+        """The thresholds fitted to this store's content (None before the first fit, or for another embedder).
+        Re-read when another process (the CLI, a second server) re-fitted them."""
+        path = self.store_dir / CALIBRATION_FILE
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        if self._calibration is None or self._calibration[0] != mtime:
+            self._calibration = (mtime, StoreCalibration.load(path))
+        found = self._calibration[1]
+        return found if found is not None and found.embedding == self.store.embedding_id else None
+
+    def decline_thresholds(self) -> dict[str, float]:
+        """What the decline gate uses: the settings' thresholds when set, else the store's fitted ones (the
+        fallback ones until the first fit)."""
+        if self.settings.decline_thresholds is not None:
+            return dict(self.settings.decline_thresholds)
+        found = self.calibration() if self.settings.decline_calibration else None
+        return {**FALLBACK_THRESHOLDS, **(found.thresholds if found is not None else {})}
+
+    def recalibrate(self) -> StoreCalibration | None:
+        """Re-fit the decline thresholds to what the store holds now (after every change; also `cli.py
+        calibrate`). A failure is logged and leaves the previous thresholds: it never fails the write."""
+        if not self.settings.decline_calibration or self.settings.decline_thresholds is not None:
+            return None
+        try:
+            with self._swap.shared():
+                found = calibrate(self._top1_scores, self.store.embedding_id)
+                found.save(self.store_dir / CALIBRATION_FILE)
+        except Exception:
+            logger.exception("could not re-fit the decline thresholds of %s", self.store_dir)
+            return None
+        return found
+
+    def _top1_scores(self, texts: list[str]) -> list[float]:
+        """The store's best score for each calibration message (message vectors are computed once)."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._bank_vectors]
+        if todo:
+            self._bank_vectors.update(zip(todo, embed_queries(self.embeddings, todo), strict=True))
+        hits = self.searcher.search_embedded(texts, [self._bank_vectors[t] for t in texts], 1, batch=True)
+        return [h[0].score if h else 0.0 for h in hits]
 
     # -- reads --------------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:

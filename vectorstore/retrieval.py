@@ -79,17 +79,23 @@ class Searcher:
         """Several queries with one embedding call (the CLI's --batch)."""
         if not queries:
             return []
-        vectors = embed_queries(self.store.embeddings, queries)
+        return self.search_embedded(queries, embed_queries(self.store.embeddings, queries), k)
+
+    def search_embedded(
+        self, queries: Sequence[str], vectors: Sequence[Sequence[float]], k: int = 4, batch: bool = False
+    ) -> list[list[Hit]]:
+        """Queries whose vectors are already known; `batch` asks the index once for all of them (dense mode)."""
+        if batch and self._bm25 is None:
+            found = self.store.search_by_vectors(vectors, k)
+        else:
+            found = [self._search_vector(q, v, k) for q, v in zip(queries, vectors, strict=True)]
         scale = getattr(self.store.embeddings, "score_scale", None)
-        results = []
-        for q, v in zip(queries, vectors, strict=True):
-            hits = self._search_vector(q, v, k)
-            if scale is not None:  # blended embeddings: report the weighted mean of the models' cosines
+        if scale is not None:  # blended embeddings: report the weighted mean of the models' cosines
+            for q, hits in zip(queries, found, strict=True):
                 factor = scale(q)
                 for hit in hits:
                     hit.score *= factor
-            results.append(hits)
-        return results
+        return found
 
     def _search_vector(self, query: str, vector: Sequence[float], k: int) -> list[Hit]:
         if self._bm25 is None:

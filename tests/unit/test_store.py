@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import write_faq
 
@@ -98,7 +99,10 @@ def test_changed_file_replaces_old_chunks_and_embeds_only_the_edit(
 
     assert (result.status, result.documents, result.chunks) == ("replaced", 5, 5)
     assert result.embedded == 1
-    assert embedder.texts == ["How long do I have to return an item?"]  # FAQ entries embed their question
+    assert embedder.texts == [  # an English FAQ entry: its question, and its question with the answer
+        "How long do I have to return an item?",
+        "How long do I have to return an item?\nYou now have 60 days.",
+    ]
     assert result.removed == 2  # the edited entry's old chunk and the removed entry
     assert kb.stats() == {"documents": 1, "chunks": 5}
     assert_consistent(kb)
@@ -122,7 +126,7 @@ def test_added_entry_is_the_only_one_embedded(settings: Settings, tmp_path: Path
     write_faq(path, [*faq_entries, {"question": "Do you sell gift wrap?", "answer": "Yes, $4.99."}])
     result = kb.ingest_file(path)
     assert (result.status, result.embedded, result.removed, result.chunks) == ("replaced", 1, 0, 7)
-    assert embedder.texts == ["Do you sell gift wrap?"]
+    assert embedder.texts == ["Do you sell gift wrap?", "Do you sell gift wrap?\nYes, $4.99."]
 
 
 def test_delete_source(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy) -> None:
@@ -344,3 +348,38 @@ def test_kept_copies_follow_ingest_and_delete(kb: KnowledgeBase, tmp_path: Path,
     assert (kb.store.files_dir / "faq.json").read_bytes() == path.read_bytes()
     kb.delete("faq.json")
     assert list(kb.store.files_dir.iterdir()) == []
+
+
+def test_an_english_faq_entry_is_embedded_with_its_answer_and_a_spanish_one_by_its_question() -> None:
+    from langchain_core.documents import Document
+
+    from vectorstore.store import embed_chunks, embedding_views
+
+    answer = "You have 45 days to send items back."
+    en = Document("Q: Returns window", metadata={"type": "faq", "question": "Returns window", "answer": answer})
+    question = "¿Cuánto tarda el envío a México?"
+    es = Document("Q: ...", metadata={"type": "faq", "question": question, "answer": "5 días."})
+    doc = Document("Shipping guide text.", metadata={"type": "document"})
+    assert embedding_views(en) == ["Returns window", "Returns window\nYou have 45 days to send items back."]
+    assert embedding_views(es) == ["¿Cuánto tarda el envío a México?"]
+    assert embedding_views(doc) == ["Shipping guide text."]
+    emb = HashingEmbeddings()
+    vectors = embed_chunks(emb, [en, es, doc])
+    views = np.asarray(emb.embed_documents(embedding_views(en)))
+    expected = views.sum(axis=0) / np.linalg.norm(views.sum(axis=0))
+    assert np.allclose(vectors[0], expected, atol=1e-6)
+    assert np.allclose(vectors[2], emb.embed_documents(["Shipping guide text."])[0], atol=1e-6)
+
+
+def test_a_blend_adds_the_answer_only_in_the_models_that_serve_english_queries() -> None:
+    from providers.embeddings import BlendEmbeddings
+
+    parts = {"a": HashingEmbeddings(64), "b": HashingEmbeddings(32)}
+    blend = BlendEmbeddings(parts, {"en": {"a": 1.0}, "es": {"b": 1.0}})
+    views = np.asarray(blend.embed_documents(["Returns window", "Returns window\nYou have 45 days."]))
+    vector = blend.combine_views(views)
+    a, b = vector[:64], vector[64:]
+    summed = views[0, :64] + views[1, :64]
+    assert np.allclose(a, summed / np.linalg.norm(summed) / np.sqrt(2), atol=1e-6)
+    assert np.allclose(b, views[0, 64:] / np.linalg.norm(views[0, 64:]) / np.sqrt(2), atol=1e-6)  # question only
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-6)

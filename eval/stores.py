@@ -1,0 +1,101 @@
+"""The stores the answer evaluation runs on, and a cache of their search results.
+
+`demo` is the project's own store (data/); the others (eval/stores/<name>/: knowledge/ and questions.jsonl) are
+independent shops written for the leave-one-store-out evaluation (each folder's README says by whom).
+Every question carries a split: demo's come from the dev/test sets; another store's are split by the FAQ entry
+they ask about (a stable hash), so no entry has questions on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from base.paths import ROOT
+from base.settings import Settings
+
+SETS = ROOT / "eval" / "sets"
+STORES_DIR = ROOT / "eval" / "stores"
+CACHE = ROOT / "eval" / "cache"
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    knowledge: tuple[Path, ...]
+
+    def questions(self) -> list[dict]:
+        """Every labelled question of the store, each with `split` (dev | test), `kind` and `lang`."""
+        return _demo_questions() if self.name == "demo" else _other_questions(STORES_DIR / self.name)
+
+
+def stores() -> dict[str, Store]:
+    found = {"demo": Store("demo", (ROOT / "data",))}
+    for folder in sorted(STORES_DIR.glob("*/")):
+        if (folder / "questions.jsonl").exists():
+            found[folder.name] = Store(folder.name, (folder / "knowledge",))
+    return found
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _demo_questions() -> list[dict]:
+    out = []
+    for name, split in (("dev.jsonl", "dev"), ("test.jsonl", "test"), ("queries_es.jsonl", "dev")):
+        for item in _read(SETS / name):
+            out.append({**item, "split": split, "lang": "es" if "_es" in name else "en"})
+    for item in _read(SETS / "out_of_scope.jsonl"):
+        out.append({**item, "split": "dev" if item["split"] == "dev" else "test", "lang": "en"})
+    for item in _read(SETS / "queries_es_fresh.jsonl"):
+        out.append({**item, "split": "test", "lang": "es"})
+    return out
+
+
+def entry_split(key: str) -> str:
+    """dev or test for one FAQ entry (or one out-of-scope question), stable across runs and machines."""
+    return "dev" if hashlib.sha256(key.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def _other_questions(folder: Path) -> list[dict]:
+    out = []
+    for item in _read(folder / "questions.jsonl"):
+        key = item["relevant"][0] if item["relevant"] else item["query"]
+        out.append({**item, "split": entry_split(key), "lang": item.get("lang", "en")})
+    return out
+
+
+def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool = False) -> dict[str, list[dict]]:
+    """Top-`k` hits (doc id, type, score) of every query on a fresh copy of the store with the shipped offline
+    embedder; cached under eval/cache/ by store content, embedder and queries."""
+    from services.knowledge import KnowledgeBase
+
+    settings = Settings()
+    digest = hashlib.sha256()
+    for path in store.knowledge:
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file():
+                digest.update(f.name.encode() + f.read_bytes())
+    digest.update(json.dumps([settings.embedding_provider, k, sorted(set(queries))]).encode())
+    cache = CACHE / f"{store.name}-{digest.hexdigest()[:16]}.json"
+    if cache.exists() and not refresh:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    unique = sorted(set(queries))
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase(Settings(store_dir=Path(tmp) / "store", decline_calibration=False))
+        report = kb.ingest_paths(list(store.knowledge))
+        if not report.ok:
+            raise SystemExit(f"{store.name}: ingest failed: {report.failed}")
+        hits = kb.search_many(unique, k)
+        kb.store.close()
+    out = {
+        q: [{"doc_id": h.doc_id, "type": h.kind, "score": round(h.score, 6)} for h in hs]
+        for q, hs in zip(unique, hits, strict=True)
+    }
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(out), encoding="utf-8")
+    return out
