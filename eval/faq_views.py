@@ -1,7 +1,8 @@
 """Which text an FAQ entry's vector is made from: question, question + answer, answer, or a mix (hit@1).
 
 Scored on DEV questions only (the demo store's dev set; another store's dev half), with the shipped blend
-embedder, FAQ questions only. Chose the store's scheme (vectorstore/store.py `embedding_views`).
+embedder, FAQ questions only. The store's answer-view scheme: vectorstore/store.py `embedding_views` with
+FAQ_ANSWER_VIEW (not on by default yet: README).
 
 Usage: .venv/bin/python -m eval.faq_views [--stores demo,kibble] [--split dev]
 """
