@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     # Embeddings.
     embedding_provider: EmbeddingProvider = "blend"
     blend_weights: dict[str, dict[str, float]] = Field(
-        default_factory=lambda: {"en": {"minilm": 0.3, "adapted": 0.7}, "es": {"e5": 1.0}},
-        description="Query weights per language for the `blend` provider (chosen on the dev set, see README).",
+        default_factory=lambda: {"en": {"minilm": 0.4, "adapted": 0.6}, "es": {"e5": 1.0}},
+        description="Query weights per language for the `blend` provider (English: fitted on the dev questions of "
+        "four stores, `python -m eval.blend_weights`; see README).",
     )
     embedding_model_path: Path | None = Field(
         None,

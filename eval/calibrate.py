@@ -27,6 +27,7 @@ from base.language import detect_language
 from base.paths import ROOT
 from chains.calibration import RULE_FILE, CalibrationRule, banks
 from chains.gate import FALLBACK_THRESHOLDS
+from eval.metrics import write_report
 from eval.stores import Store, search_results, stores
 
 GOALS = {"right": 0.90, "wrongly_declined": 0.05, "wrong": 0.03, "no_answer_declined": 0.95}
@@ -148,10 +149,7 @@ def main() -> None:
     if args.write_rule:
         RULE_FILE.write_text(json.dumps(report["shipped_rule"], indent=1) + "\n", encoding="utf-8")
         print(f"wrote {RULE_FILE.relative_to(ROOT)}")
-    out = ROOT / args.json if not args.json.startswith("/") else args.json
-    with open(out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
-        f.write("\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":

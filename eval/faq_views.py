@@ -2,7 +2,7 @@
 
 Scored on DEV questions only (the demo store's dev set; another store's dev half), with the shipped blend
 embedder, FAQ questions only. The store's answer-view scheme: vectorstore/store.py `embedding_views` with
-FAQ_ANSWER_VIEW (not on by default yet: README).
+FAQ_ANSWER_VIEW (on by default: README, "Answering on a store it was not tuned on").
 
 Usage: .venv/bin/python -m eval.faq_views [--stores demo,kibble] [--split dev]
 """

@@ -34,3 +34,15 @@ def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:
         return {"n": 0, "hit@1": 0.0, "hit@3": 0.0, "mrr": 0.0}
     keys = ("hit@1", "hit@3", "mrr")
     return {"n": len(rows), **{k: sum(r[k] for r in rows) / len(rows) for k in keys}}
+
+
+def write_report(report: dict, path: str) -> None:
+    """An evaluation's numbers as indented JSON (a relative path is under the project root)."""
+    import json
+
+    from base.paths import ROOT
+
+    out = ROOT / path if not path.startswith("/") else path
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")

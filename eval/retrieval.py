@@ -32,7 +32,9 @@ def load_queries(split: str) -> list[dict]:
     """The split's English queries plus (for dev/test) the Spanish set, tagged by group."""
     items = [json.loads(line) for line in (EVAL / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     for item in items:
-        item["group"] = "bitext-faq" if item["kind"] == "faq" else "product"
+        spanish = split.startswith("queries_es")  # a Spanish set on its own, e.g. queries_es_fresh2
+        item["group"] = ("es-" if spanish else "") + ("bitext-faq" if item["kind"] == "faq" and not spanish
+                                                      else item["kind"])  # fmt: skip
     es = EVAL / "queries_es.jsonl"
     if split in ("dev", "test") and es.exists():  # Spanish queries: evaluation only, never trained on
         for line in es.read_text(encoding="utf-8").splitlines():
@@ -72,7 +74,11 @@ def evaluate(kb: KnowledgeBase, mode: str, queries: list[dict], k: int = 10) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="dev", help="train, dev, test, or intent_train/intent_dev/intent_test")
+    ap.add_argument(
+        "--split",
+        default="dev",
+        help="train, dev, test, intent_train/intent_dev/intent_test, or a Spanish set (queries_es_fresh2)",
+    )
     ap.add_argument("--embedders", default="minilm,e5")
     ap.add_argument("--modes", default="dense,hybrid")
     ap.add_argument("--json", type=Path, help="also write the numbers to this file")

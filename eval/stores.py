@@ -80,7 +80,19 @@ def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool =
         for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if f.is_file():
                 digest.update(f.name.encode() + f.read_bytes())
-    digest.update(json.dumps([settings.embedding_provider, k, sorted(set(queries))]).encode())
+    from providers.embeddings import _model_fingerprint, resolve_minilm_dir
+    from vectorstore import store as store_module
+
+    model = _model_fingerprint(resolve_minilm_dir(settings))  # base or adapted MiniLM
+    key = [
+        settings.embedding_provider,
+        settings.blend_weights,
+        model,
+        k,
+        store_module.FAQ_ANSWER_VIEW,
+        sorted(set(queries)),
+    ]
+    digest.update(json.dumps(key).encode())
     cache = CACHE / f"{store.name}-{digest.hexdigest()[:16]}.json"
     if cache.exists() and not refresh:
         return json.loads(cache.read_text(encoding="utf-8"))

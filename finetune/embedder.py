@@ -56,6 +56,8 @@ def train(
     scale: float = 20.0,
     refresh_every: int = 10,
     seed: int = 13,
+    lora_rank: int = 0,
+    delta_out: Path | None = None,
 ) -> str:
     """Fine-tune and save; returns the model id written to model_id.txt.
 
@@ -73,7 +75,9 @@ def train(
     torch.manual_seed(seed)
     model = SentenceTransformer(str(base_dir), device="cpu")
     model.max_seq_length = 128
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    lora = add_lora(model, lora_rank) if lora_rank else []
+    params = [p for layer in lora for p in (layer.a, layer.b)] if lora else list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0 if lora else 0.01)
     docs = sorted(doc_text)
     index = {d: n for n, d in enumerate(docs)}
     steps_per_epoch = (len(pairs) + batch_size - 1) // batch_size
@@ -119,7 +123,7 @@ def train(
             loss = (torch.logsumexp(logits, dim=1) - torch.logsumexp(logits.masked_fill(~mask, -1e4), dim=1)).mean()
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
             step += 1
@@ -131,6 +135,8 @@ def train(
                     flush=True,
                 )
     model.eval()
+    if lora:
+        merge_lora(model, lora, delta_out)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save(str(tmp))
@@ -140,6 +146,57 @@ def train(
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return model_id
+
+
+def add_lora(model, rank: int) -> list:
+    """Freeze the model and put a trainable low-rank update (B @ A, B starting at 0) beside every linear layer
+    of its transformer; returns the wrappers."""
+    import torch
+
+    class LoRALinear(torch.nn.Module):
+        def __init__(self, base: torch.nn.Linear, name: str) -> None:
+            super().__init__()
+            self.base, self.name = base, name
+            self.a = torch.nn.Parameter(torch.randn(rank, base.in_features) / base.in_features**0.5)
+            self.b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+
+        def forward(self, x):
+            return self.base(x) + (x @ self.a.T) @ self.b.T
+
+    for p in model.parameters():
+        p.requires_grad_(False)
+    wrapped = []
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, torch.nn.Linear) and ".encoder." in f".{name}.":
+                layer = LoRALinear(child, f"{name}.{child_name}")
+                setattr(module, child_name, layer)
+                wrapped.append(layer)
+    return wrapped
+
+
+def merge_lora(model, wrapped: list, delta_out: Path | None) -> None:
+    """Fold each B @ A into its linear layer (the saved model is a plain MiniLM) and, with `delta_out`, save the
+    factors in finetune/delta.py's format (`<weight>.u` = B, `<weight>.v` = A)."""
+    import torch
+
+    factors = {}
+    names = {id(m): n for n, m in model.named_modules()}
+    parents = {id(c): (m, cn) for m in model.modules() for cn, c in m.named_children()}
+    with torch.no_grad():
+        for layer in wrapped:
+            layer.base.weight += layer.b @ layer.a
+            parent, child_name = parents[id(layer)]
+            setattr(parent, child_name, layer.base)
+            key = f"{names[id(layer)]}.weight"
+            factors[f"{key}.u"] = layer.b.detach().half().contiguous()
+            factors[f"{key}.v"] = layer.a.detach().half().contiguous()
+    if delta_out is not None:
+        from safetensors.torch import save_file
+
+        tmp = delta_out.with_suffix(".tmp")
+        save_file(factors, str(tmp))
+        os.replace(tmp, delta_out)
 
 
 def main() -> None:
@@ -152,6 +209,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--if-missing", action="store_true", help="do nothing when the model already exists")
+    ap.add_argument("--lora-rank", type=int, default=0, help="train a low-rank update only (0: every weight)")
+    ap.add_argument("--delta-out", type=Path, help="with --lora-rank: also write the update (finetune/delta.py)")
     args = ap.parse_args()
     if args.if_missing and (args.out / "model.safetensors").exists():
         print(f"adapted embedder present: {args.out}")
@@ -159,7 +218,8 @@ def main() -> None:
     pairs, doc_text = load_training_pairs(ROOT / "data", args.split_file)
     print(f"training on {len(pairs)} queries against {len(doc_text)} documents", file=sys.stderr)
     t0 = time.time()
-    model_id = train(args.out, wheel_minilm_dir(), pairs, doc_text, epochs=args.epochs, lr=args.lr)
+    model_id = train(args.out, wheel_minilm_dir(), pairs, doc_text, epochs=args.epochs, lr=args.lr,
+                     lora_rank=args.lora_rank, delta_out=args.delta_out)  # fmt: skip
     print(f"saved {model_id} to {args.out} in {time.time() - t0:.0f}s")
 
 

@@ -111,7 +111,7 @@ def test_search_json(demo_store: Path) -> None:
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     assert hits[0]["source"] == "store_faq.json"
     assert hits[0]["metadata"]["question"] == question
-    assert hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert hits[0]["score"] > 0.75
     assert hits[0]["text"].startswith(f"Q: {question}\nA: ")
     expected = open_store(demo_store).search(question, 3)
     assert [h["text"] for h in hits] == [h.text for h in expected]

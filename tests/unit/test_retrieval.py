@@ -45,7 +45,7 @@ def test_dense_ranks_the_exact_faq_question_first(demo_kb: KnowledgeBase, questi
     assert len(hits) == 4
     assert hits[0].metadata["question"] == question
     assert hits[0].source == "store_faq.json"
-    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert hits[0].score > 0.75  # the entry's vector is its question's plus its question-with-answer's
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[1].score < hits[0].score
 

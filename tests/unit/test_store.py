@@ -99,7 +99,10 @@ def test_changed_file_replaces_old_chunks_and_embeds_only_the_edit(
 
     assert (result.status, result.documents, result.chunks) == ("replaced", 5, 5)
     assert result.embedded == 1
-    assert embedder.texts == ["How long do I have to return an item?"]  # FAQ entries embed their question
+    assert embedder.texts == [  # an English FAQ entry: its question, and its question with the answer
+        "How long do I have to return an item?",
+        "How long do I have to return an item?\nYou now have 60 days.",
+    ]
     assert result.removed == 2  # the edited entry's old chunk and the removed entry
     assert kb.stats() == {"documents": 1, "chunks": 5}
     assert_consistent(kb)
@@ -123,7 +126,7 @@ def test_added_entry_is_the_only_one_embedded(settings: Settings, tmp_path: Path
     write_faq(path, [*faq_entries, {"question": "Do you sell gift wrap?", "answer": "Yes, $4.99."}])
     result = kb.ingest_file(path)
     assert (result.status, result.embedded, result.removed, result.chunks) == ("replaced", 1, 0, 7)
-    assert embedder.texts == ["Do you sell gift wrap?"]
+    assert embedder.texts == ["Do you sell gift wrap?", "Do you sell gift wrap?\nYes, $4.99."]
 
 
 def test_delete_source(kb: KnowledgeBase, tmp_path: Path, faq_entries: list[dict], demo_copy) -> None:
@@ -347,15 +350,10 @@ def test_kept_copies_follow_ingest_and_delete(kb: KnowledgeBase, tmp_path: Path,
     assert list(kb.store.files_dir.iterdir()) == []
 
 
-def test_an_english_faq_entry_is_embedded_with_its_answer_and_a_spanish_one_by_its_question(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_english_faq_entry_is_embedded_with_its_answer_and_a_spanish_one_by_its_question() -> None:
     from langchain_core.documents import Document
 
-    from vectorstore import store
     from vectorstore.store import embed_chunks, embedding_views
-
-    monkeypatch.setattr(store, "FAQ_ANSWER_VIEW", True)
 
     answer = "You have 45 days to send items back."
     en = Document("Q: Returns window", metadata={"type": "faq", "question": "Returns window", "answer": answer})
@@ -385,3 +383,18 @@ def test_a_blend_adds_the_answer_only_in_the_models_that_serve_english_queries()
     assert np.allclose(a, summed / np.linalg.norm(summed) / np.sqrt(2), atol=1e-6)
     assert np.allclose(b, views[0, 64:] / np.linalg.norm(views[0, 64:]) / np.sqrt(2), atol=1e-6)  # question only
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_full_disk_reads_as_one_in_every_layers_wording() -> None:
+    """SQLite, Chroma's Rust index and the C library each say "disk full" differently; staff get one sentence."""
+    import errno
+
+    from chromadb.errors import InternalError
+
+    from vectorstore.store import io_reason
+
+    assert "disk is full" in io_reason(OSError(errno.EFBIG, "File too large"))
+    assert "disk is full" in io_reason(InternalError("Error in compaction: File too large (os error 27)"))
+    assert "disk is full" in io_reason(InternalError("database or disk is full"))
+    assert io_reason(InternalError("Error in compaction: Failed to apply logs")).endswith("check the free disk space")
+    assert "disk" not in io_reason(ValueError("bad value"))
