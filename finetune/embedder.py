@@ -3,8 +3,9 @@
 Real customers write "i wanna cancel order 1234 how do i do it", FAQs say "How do I cancel my order?".
 The wheel's all-MiniLM-L6-v2 ranks the right FAQ entry first for ~75% of such utterances; contrastive
 training on the TRAIN split of eval/sets (Bitext utterances of the train intents -> the FAQ entries that
-answer them, product questions of the train products -> the product) teaches it that mapping. Dev and test
-intents are never seen here. Loss: multi-positive softmax over the batch's positives plus sampled
+answer them, product questions of the train products -> the product) teaches it that mapping. The split is by
+template family within each intent, so dev and test hold new phrasings of the same intents, not unseen intents
+(eval/sets/README.md). Loss: multi-positive softmax over the batch's positives plus sampled
 negatives from the whole store (in-batch negatives alone would punish utterances that share an answer).
 
 Usage: .venv/bin/python -m finetune.embedder [--out models/minilm-support] [--epochs 2]
