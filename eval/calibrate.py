@@ -72,16 +72,20 @@ def outcome(q: dict, thresholds: dict[str, float]) -> str:
     return "right" if top["doc_id"] in q["relevant"] else "wrong"
 
 
+def summarise(answerable: list[str], no_answer: list[str]) -> dict:
+    """Outcome rates from the outcomes of answerable questions and of no-answer questions."""
+    out = {"n_answerable": len(answerable), "n_no_answer": len(no_answer)}
+    for key in ("right", "wrongly_declined", "wrong"):
+        out[key] = round(answerable.count(key) / len(answerable), 4) if answerable else None
+    out["no_answer_declined"] = round(no_answer.count("declined") / len(no_answer), 4) if no_answer else None
+    return out
+
+
 def rates(prepared: dict, thresholds: dict[str, float], split: str, lang: str | None = None) -> dict[str, float]:
     """Outcome rates on one split: answerable questions and no-answer questions separately."""
     qs = [q for q in prepared["questions"] if q["split"] == split and (lang is None or q["lang"] == lang)]
-    ans = [outcome(q, thresholds) for q in qs if q["relevant"]]
-    none = [outcome(q, thresholds) for q in qs if not q["relevant"]]
-    out = {"n_answerable": len(ans), "n_no_answer": len(none)}
-    for key in ("right", "wrongly_declined", "wrong"):
-        out[key] = round(ans.count(key) / len(ans), 4) if ans else None
-    out["no_answer_declined"] = round(none.count("declined") / len(none), 4) if none else None
-    return out
+    return summarise([outcome(q, thresholds) for q in qs if q["relevant"]],
+                     [outcome(q, thresholds) for q in qs if not q["relevant"]])  # fmt: skip
 
 
 def loss(r: dict[str, float]) -> float:
@@ -95,15 +99,19 @@ def loss(r: dict[str, float]) -> float:
     return miss
 
 
+def selection_key(per_store: list[dict]) -> tuple[float, float]:
+    """How a candidate ranks (lower is better): mean loss over the stores, ties broken by right + declined."""
+    mean_loss = float(np.mean([loss(r) for r in per_store]))
+    gain = float(np.mean([(r["right"] or 0) + (r["no_answer_declined"] or 0) for r in per_store]))
+    return (round(mean_loss, 6), -gain)
+
+
 def fit(prepared: dict[str, dict]) -> CalibrationRule:
     """The grid point with the lowest mean loss over the stores' dev questions."""
     best, best_key = None, None
     for values in itertools.product(*GRID.values()):
         rule = CalibrationRule(**dict(zip(GRID, values, strict=True)))
-        per_store = [rates(p, thresholds_for(p, rule), "dev") for p in prepared.values()]
-        mean_loss = float(np.mean([loss(r) for r in per_store]))
-        gain = float(np.mean([(r["right"] or 0) + (r["no_answer_declined"] or 0) for r in per_store]))
-        key = (round(mean_loss, 6), -gain)
+        key = selection_key([rates(p, thresholds_for(p, rule), "dev") for p in prepared.values()])
         if best_key is None or key < best_key:
             best, best_key = rule, key
     assert best is not None

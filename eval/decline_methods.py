@@ -23,7 +23,7 @@ import numpy as np
 
 from base.paths import ROOT
 from chains.gate import FALLBACK_THRESHOLDS
-from eval.calibrate import GOALS, fit, loss, outcome, prepare, thresholds_for
+from eval.calibrate import GOALS, fit, loss, prepare, rates, selection_key, summarise, thresholds_for
 from eval.metrics import write_report
 from eval.stores import stores
 
@@ -80,14 +80,6 @@ def classifier_outcome(q: dict, answers: bool) -> str:
     return "right" if top["doc_id"] in q["relevant"] else "wrong"
 
 
-def rates_by(answerable: list[str], no_answer: list[str]) -> dict:
-    out = {"n_answerable": len(answerable), "n_no_answer": len(no_answer)}
-    for key in ("right", "wrongly_declined", "wrong"):
-        out[key] = round(answerable.count(key) / len(answerable), 4) if answerable else None
-    out["no_answer_declined"] = round(no_answer.count("declined") / len(no_answer), 4) if no_answer else None
-    return out
-
-
 def select(p: dict, split: str, lang: str | None = None) -> list[dict]:
     return [q for q in p["questions"] if q["split"] == split and (lang is None or q["lang"] == lang)]
 
@@ -97,12 +89,7 @@ def classifier_rates(clf: ScoreClassifier, p: dict, split: str, lang: str | None
     res = {True: [], False: []}
     for q in qs:
         res[bool(q["relevant"])].append(classifier_outcome(q, clf.answers(q, bank_stats(p, q["detected"]))))
-    return rates_by(res[True], res[False])
-
-
-def threshold_rates(p: dict, th: dict[str, float], split: str, lang: str | None = None) -> dict:
-    qs = select(p, split, lang)
-    return rates_by([outcome(q, th) for q in qs if q["relevant"]], [outcome(q, th) for q in qs if not q["relevant"]])
+    return summarise(res[True], res[False])
 
 
 def fit_classifier(prepared: dict[str, dict]) -> ScoreClassifier:
@@ -111,10 +98,7 @@ def fit_classifier(prepared: dict[str, dict]) -> ScoreClassifier:
     best = None
     for cut in CUTS:
         clf.cut = float(cut)
-        per_store = [classifier_rates(clf, p, "dev") for p in prepared.values()]
-        mean_loss = float(np.mean([loss(r) for r in per_store]))
-        gain = float(np.mean([(r["right"] or 0) + (r["no_answer_declined"] or 0) for r in per_store]))
-        key = (round(mean_loss, 6), -gain)
+        key = selection_key([classifier_rates(clf, p, "dev") for p in prepared.values()])
         if best is None or key < best[0]:
             best = (key, float(cut))
     clf.cut = best[1]
@@ -126,10 +110,7 @@ def fit_global(prepared: dict[str, dict]) -> dict[str, float]:
     best = None
     for t in np.round(np.arange(0.30, 0.801, 0.01), 2):
         th = {**FALLBACK_THRESHOLDS, "en": float(t)}
-        per_store = [threshold_rates(p, th, "dev") for p in prepared.values()]
-        mean_loss = float(np.mean([loss(r) for r in per_store]))
-        gain = float(np.mean([(r["right"] or 0) + (r["no_answer_declined"] or 0) for r in per_store]))
-        key = (round(mean_loss, 6), -gain)
+        key = selection_key([rates(p, th, "dev") for p in prepared.values()])
         if best is None or key < best[0]:
             best = (key, th)
     return best[1]
@@ -155,9 +136,9 @@ def main() -> None:
         clf = fit_classifier(others)
         one = fit_global(others)
         methods = {
-            "fixed": lambda split, lang=None, p=p: threshold_rates(p, thresholds_for(p, None), split, lang),
-            "one_cut": lambda split, lang=None, p=p, th=one: threshold_rates(p, th, split, lang),
-            "bank_rule": lambda split, lang=None, p=p, r=rule: threshold_rates(p, thresholds_for(p, r), split, lang),
+            "fixed": lambda split, lang=None, p=p: rates(p, thresholds_for(p, None), split, lang),
+            "one_cut": lambda split, lang=None, p=p, th=one: rates(p, th, split, lang),
+            "bank_rule": lambda split, lang=None, p=p, r=rule: rates(p, thresholds_for(p, r), split, lang),
             "classifier": lambda split, lang=None, p=p, c=clf: classifier_rates(c, p, split, lang),
         }
         entry = {"fitted_on": sorted(others), "one_cut": one["en"], "classifier_cut": clf.cut,
