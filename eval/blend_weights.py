@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from base.language import detect_language
 from base.paths import ROOT
 from base.settings import Settings
 from eval.metrics import write_report
@@ -42,7 +43,10 @@ def cosines(store: Store) -> dict:
             raise SystemExit("needs the blend with the adapted model: run `make embedder` first")
         active = set(kb.store.active_ids())
         data = kb.store.collection().get(include=["embeddings", "metadatas"])
-        keep = [i for i, cid in enumerate(data["ids"]) if cid in active]
+        # English questions take English chunks when there are any (the shipped language margin, settings
+        # `language_margins`): Spanish entries, glossed into English for Spanish questions, are left out here.
+        english = [detect_language(str(m.get("question") or "")) == "en" for m in data["metadatas"]]
+        keep = [i for i, cid in enumerate(data["ids"]) if cid in active and english[i]]
         vectors = np.asarray(data["embeddings"], dtype=np.float32)[keep]
         doc_ids = [data["metadatas"][i]["doc_id"] for i in keep]
         kb.store.close()

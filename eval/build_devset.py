@@ -64,6 +64,11 @@ SEED = 20261123
 N_DEV, N_TEST = 6, 7
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
+_NAMES = ["Maria Lopez", "John Smith", "Aisha Khan", "Wei Chen"]
+_ACCOUNTS = ["premium", "standard", "business"]
+_CITIES = ["Columbus", "Austin", "Toronto"]
+_COUNTRIES = ["the US", "Canada", "Mexico"]
+FILL_VALUES = [*_NAMES, *_ACCOUNTS, *_CITIES, *_COUNTRIES]  # the word slots' values (eval/leakage.py masks them)
 
 
 def fill_placeholders(text: str, rng: random.Random) -> str:
@@ -71,12 +76,12 @@ def fill_placeholders(text: str, rng: random.Random) -> str:
     values = {
         "Order Number": lambda: str(rng.randint(10_000_000, 99_999_999)),
         "Invoice Number": lambda: f"INV-{rng.randint(100000, 999999)}",
-        "Person Name": lambda: rng.choice(["Maria Lopez", "John Smith", "Aisha Khan", "Wei Chen"]),
-        "Account Type": lambda: rng.choice(["premium", "standard", "business"]),
-        "Account Category": lambda: rng.choice(["premium", "standard", "business"]),
+        "Person Name": lambda: rng.choice(_NAMES),
+        "Account Type": lambda: rng.choice(_ACCOUNTS),
+        "Account Category": lambda: rng.choice(_ACCOUNTS),
         "Refund Amount": lambda: f"${rng.randint(10, 300)}",
-        "Delivery City": lambda: rng.choice(["Columbus", "Austin", "Toronto"]),
-        "Delivery Country": lambda: rng.choice(["the US", "Canada", "Mexico"]),
+        "Delivery City": lambda: rng.choice(_CITIES),
+        "Delivery Country": lambda: rng.choice(_COUNTRIES),
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), lambda: m.group(1).lower())(), text)
 

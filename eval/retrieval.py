@@ -33,10 +33,10 @@ def load_queries(split: str) -> list[dict]:
     items = [json.loads(line) for line in (EVAL / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     for item in items:
         spanish = split.startswith("queries_es")  # a Spanish set on its own, e.g. queries_es_fresh2
-        item["group"] = ("es-" if spanish else "") + ("bitext-faq" if item["kind"] == "faq" and not spanish
-                                                      else item["kind"])  # fmt: skip
+        bitext = item["kind"] == "faq" and "intent" in item  # Bitext utterances carry their intent
+        item["group"] = ("es-" if spanish else "") + ("bitext-faq" if bitext else item["kind"])
     es = EVAL / "queries_es.jsonl"
-    if split in ("dev", "test") and es.exists():  # Spanish queries: evaluation only, never trained on
+    if split in ("dev", "test", "test_clean") and es.exists():  # Spanish queries: evaluation only, never trained on
         for line in es.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             item["group"] = f"es-{item['kind']}"
@@ -62,7 +62,7 @@ def make_embeddings(name: str):
 
 def evaluate(kb: KnowledgeBase, mode: str, queries: list[dict], k: int = 10) -> dict[str, dict]:
     """Per-group and overall metrics for one retrieval mode."""
-    searcher = Searcher(kb.store, mode)
+    searcher = Searcher(kb.store, mode, kb.settings.language_margins)
     results = searcher.search_many([q["query"] for q in queries], k)
     per_group: dict[str, list] = {}
     for q, hits in zip(queries, results, strict=True):
@@ -77,7 +77,8 @@ def main() -> None:
     ap.add_argument(
         "--split",
         default="dev",
-        help="train, dev, test, intent_train/intent_dev/intent_test, or a Spanish set (queries_es_fresh2)",
+        help="train, dev, test, test_clean (eval/leakage.py), coverage_test, intent_train/intent_dev/intent_test, "
+        "or a Spanish set (queries_es_fresh2)",
     )
     ap.add_argument("--embedders", default="minilm,e5")
     ap.add_argument("--modes", default="dense,hybrid")

@@ -46,13 +46,21 @@ def _read(path: Path) -> list[dict]:
 
 def _demo_questions() -> list[dict]:
     out = []
-    for name, split in (("dev.jsonl", "dev"), ("test.jsonl", "test"), ("queries_es.jsonl", "dev")):
+    sets = (
+        ("dev.jsonl", "dev"),
+        ("test_clean.jsonl", "test"),  # the test without utterances that leak from train/dev (eval/leakage.py)
+        ("coverage_test.jsonl", "test"),  # two questions per FAQ entry, written from a topic line only
+        ("queries_es.jsonl", "dev"),
+        ("queries_es_fresh.jsonl", "dev"),  # seen while choosing the Spanish glossing weight
+        ("queries_es_fresh2.jsonl", "test"),
+    )
+    for name, split in sets:
         for item in _read(SETS / name):
             out.append({**item, "split": split, "lang": "es" if "_es" in name else "en"})
     for item in _read(SETS / "out_of_scope.jsonl"):
         out.append({**item, "split": "dev" if item["split"] == "dev" else "test", "lang": "en"})
-    for item in _read(SETS / "queries_es_fresh.jsonl"):
-        out.append({**item, "split": "test", "lang": "es"})
+    for item in _read(SETS / "out_of_scope_es.jsonl"):
+        out.append({**item, "lang": "es"})
     return out
 
 
@@ -80,6 +88,7 @@ def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool =
         for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if f.is_file():
                 digest.update(f.name.encode() + f.read_bytes())
+    from base.translate import glossary_id
     from providers.embeddings import _model_fingerprint, resolve_minilm_dir
     from vectorstore import store as store_module
 
@@ -87,6 +96,8 @@ def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool =
     key = [
         settings.embedding_provider,
         settings.blend_weights,
+        settings.gloss_spanish and glossary_id(),
+        settings.language_margins,
         model,
         k,
         store_module.FAQ_ANSWER_VIEW,

@@ -140,7 +140,13 @@ class BlendEmbeddings(Embeddings):
     served by multilingual e5 alone — one collection, routed at query time by `detect_language`.
     """
 
-    def __init__(self, parts: dict[str, Embeddings], weights: dict[str, dict[str, float]]) -> None:
+    def __init__(
+        self,
+        parts: dict[str, Embeddings],
+        weights: dict[str, dict[str, float]],
+        gloss_spanish: bool = False,
+        multilingual: frozenset[str] = frozenset({"e5"}),
+    ) -> None:
         if not parts:
             raise ValueError("a blend needs at least one embedder")
         self.parts = parts
@@ -149,7 +155,13 @@ class BlendEmbeddings(Embeddings):
         for lang, w in self.weights.items():
             if sum(w.values()) <= 0:
                 raise ValueError(f"blend weights for '{lang}' are all zero for the available models {self.names}")
+        self.gloss_spanish = gloss_spanish
+        self.multilingual = multilingual
         ids = "|".join(f"{n}={embedding_id(parts[n])}" for n in self.names)
+        if gloss_spanish and any(n not in multilingual for n in self.names):
+            from base.translate import glossary_id
+
+            ids += f"|gloss={glossary_id()}"  # Spanish entries' vectors depend on the glossary
         self.embedding_id = f"blend[{ids}]"
         self._widths: dict[str, int] = {}  # each model's block width, known after the first embedding
 
@@ -159,11 +171,27 @@ class BlendEmbeddings(Embeddings):
         lang = detect_language(text)
         return self.weights.get(lang) or self.weights["en"]
 
+    def model_texts(self, name: str, texts: list[str]) -> list[str]:
+        """What model `name` embeds: with `gloss_spanish`, English-only models see Spanish texts (questions and
+        entries) glossed into English (base/translate.py), so a Spanish question can meet an English entry there,
+        and a Spanish entry still competes with its English twin (glossing questions only, the English twin won
+        almost every time). Which twin a customer gets is then settled by the language margin
+        (vectorstore/retrieval.py `prefer_language`)."""
+        if not self.gloss_spanish or name in self.multilingual:
+            return texts
+        from base.language import detect_language
+        from base.translate import gloss_to_english
+
+        return [gloss_to_english(t) if detect_language(t) == "es" else t for t in texts]
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         scale = 1.0 / np.sqrt(len(self.names))
-        blocks = [np.asarray(self.parts[n].embed_documents(texts), dtype=np.float32) * scale for n in self.names]
+        blocks = [
+            np.asarray(self.parts[n].embed_documents(self.model_texts(n, texts)), dtype=np.float32) * scale
+            for n in self.names
+        ]
         self._widths = {n: b.shape[1] for n, b in zip(self.names, blocks, strict=True)}
         return np.concatenate(blocks, axis=1).tolist()
 
@@ -176,7 +204,8 @@ class BlendEmbeddings(Embeddings):
             needed = [i for i in range(len(texts)) if weights[i, j] > 0]
             block = None
             if needed:
-                vecs = np.asarray(embed_queries(self.parts[name], [texts[i] for i in needed]), dtype=np.float32)
+                model_texts = self.model_texts(name, [texts[i] for i in needed])
+                vecs = np.asarray(embed_queries(self.parts[name], model_texts), dtype=np.float32)
                 block = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
                 block[needed] = vecs * weights[needed, j : j + 1]
             blocks.append(block)
@@ -245,7 +274,7 @@ def build_embeddings(settings: Settings) -> Embeddings:
         weights = {lang: {n: w for n, w in ws.items() if n in parts} for lang, ws in settings.blend_weights.items()}
         if "adapted" not in parts:  # without the adapted model, English falls back to base MiniLM alone
             weights["en"] = {"minilm": 1.0}
-        return BlendEmbeddings(parts, weights)
+        return BlendEmbeddings(parts, weights, gloss_spanish=settings.gloss_spanish)
     if provider == "fake":
         return HashingEmbeddings()
     if provider == "e5":

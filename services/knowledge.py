@@ -183,7 +183,7 @@ class KnowledgeBase:
     @property
     def searcher(self) -> Searcher:
         if self._searcher is None:
-            self._searcher = Searcher(self.store, self.settings.retrieval_mode)
+            self._searcher = Searcher(self.store, self.settings.retrieval_mode, self.settings.language_margins)
         return self._searcher
 
     # -- writes -------------------------------------------------------------------------------------

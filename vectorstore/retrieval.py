@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from base.language import detect_language
 from base.types import Hit
 from providers.embeddings import embed_queries
 from vectorstore.store import KnowledgeStore
@@ -61,14 +62,38 @@ class BM25Index:
         return [self._ids[i] for i in order if scores[i] > 0]
 
 
-class Searcher:
-    """Runs queries against the store; `mode` is 'dense' or 'hybrid'."""
+def hit_language(hit: Hit) -> str:
+    """The language a chunk is written in (an FAQ entry's by its question)."""
+    return detect_language(str(hit.metadata.get("question") or hit.text[:400]))
 
-    def __init__(self, store: KnowledgeStore, mode: str = "dense") -> None:
+
+def prefer_language(hits: list[Hit], lang: str, margins: dict[str, float]) -> list[Hit]:
+    """`hits` re-ordered with the language's margin added to the chunks in the customer's language (scores
+    unchanged).
+
+    A store with the same entry in two languages holds twins that score almost alike once Spanish is glossed
+    (base/translate.py): a customer should get the entry in their own language when it is about as good. English
+    questions' answers are always in English entries, so their margin is wide; Spanish questions often need an
+    English-only entry, so theirs is narrow (fitted on Spanish dev, eval/spanish_weights.py)."""
+    margin = margins.get(lang, 0.0)
+    if margin <= 0 or len(hits) < 2:
+        return hits
+    return sorted(hits, key=lambda h: h.score + (margin if hit_language(h) == lang else 0.0), reverse=True)
+
+
+class Searcher:
+    """Runs queries against the store; `mode` is 'dense' or 'hybrid'. `language_margins`: see `prefer_language`."""
+
+    EXTRA = 4  # candidates fetched beyond k so a same-language twin just below the cut can move up
+
+    def __init__(
+        self, store: KnowledgeStore, mode: str = "dense", language_margins: dict[str, float] | None = None
+    ) -> None:
         if mode not in ("dense", "hybrid"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.store = store
         self.mode = mode
+        self.language_margins = {lang: m for lang, m in (language_margins or {}).items() if m > 0}
         self._bm25 = BM25Index(store) if mode == "hybrid" else None
 
     def search(self, query: str, k: int = 4) -> list[Hit]:
@@ -85,17 +110,21 @@ class Searcher:
         self, queries: Sequence[str], vectors: Sequence[Sequence[float]], k: int = 4, batch: bool = False
     ) -> list[list[Hit]]:
         """Queries whose vectors are already known; `batch` asks the index once for all of them (dense mode)."""
+        fetch = k + self.EXTRA if self.language_margins else k
         if batch and self._bm25 is None:
-            found = self.store.search_by_vectors(vectors, k)
+            found = self.store.search_by_vectors(vectors, fetch)
         else:
-            found = [self._search_vector(q, v, k) for q, v in zip(queries, vectors, strict=True)]
+            found = [self._search_vector(q, v, fetch) for q, v in zip(queries, vectors, strict=True)]
         scale = getattr(self.store.embeddings, "score_scale", None)
         if scale is not None:  # blended embeddings: report the weighted mean of the models' cosines
             for q, hits in zip(queries, found, strict=True):
                 factor = scale(q)
                 for hit in hits:
                     hit.score *= factor
-        return found
+        if self.language_margins:
+            margins = self.language_margins
+            found = [prefer_language(h, detect_language(q), margins) for q, h in zip(queries, found, strict=True)]
+        return [hits[:k] for hits in found]
 
     def _search_vector(self, query: str, vector: Sequence[float], k: int) -> list[Hit]:
         if self._bm25 is None:
