@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from base.types import Hit
+
 _WORD = re.compile(r"[a-záéíóúüñ]+", re.IGNORECASE)
 _ES_CHARS = re.compile(r"[¿¡ñáéíóú]", re.IGNORECASE)
 _ES = frozenset(
@@ -34,3 +36,8 @@ def detect_language(text: str) -> str:
     es = sum(w in _ES for w in words) + 2 * len(_ES_CHARS.findall(text))
     en = sum(w in _EN for w in words)
     return "es" if es > en else "en"
+
+
+def hit_language(hit: Hit) -> str:
+    """The language a retrieved chunk is written in (an FAQ entry's by its question)."""
+    return detect_language(str(hit.metadata.get("question") or hit.text[:400]))

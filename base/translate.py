@@ -37,13 +37,13 @@ def glossary_id() -> str:
     """A short hash of the glossary: vectors made with another glossary must not share a store."""
     from base.text import short_hash
 
-    return short_hash(GLOSSARY.read_text(encoding="utf-8"), length=8)
+    return short_hash(GLOSSARY.read_text(encoding="utf-8"), f"{FUZZY_EDITS}/{_MIN_FUZZY}", length=8)
 
 
 @lru_cache(maxsize=4096)
 def _word(token: str) -> str:
-    """The English for one folded token: the glossary's, the closest key's within one edit (typos), or itself
-    (names, numbers, product words the glossary does not hold)."""
+    """The English for one folded token: the glossary's, the one closest key's within one edit (typos; a tie
+    between two keys is no correction), or itself (names, numbers, product words the glossary does not hold)."""
     words = glossary()
     if token in words:
         return words[token]
@@ -51,9 +51,9 @@ def _word(token: str) -> str:
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
-        best = process.extractOne(token, words.keys(), scorer=Levenshtein.distance, score_cutoff=FUZZY_EDITS)
-        if best is not None:
-            return words[best[0]]
+        close = process.extract(token, words.keys(), scorer=Levenshtein.distance, score_cutoff=FUZZY_EDITS, limit=2)
+        if close and (len(close) == 1 or close[0][1] < close[1][1]):  # one clear nearest word, or none at all
+            return words[close[0][0]]
     return token
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from base.language import hit_language
 from base.types import Hit, ProductFacts
 from chains.gate import DeclineGate
 
@@ -99,6 +100,7 @@ class ExtractiveAnswerer:
                 and second.metadata.get("type") == "faq"
                 and second.metadata.get("doc_id") != top.metadata.get("doc_id")
                 and second.score >= max(threshold, top.score - self.second_margin)
+                and hit_language(second) == hit_language(top)  # never the same entry again in the other language
             ):
                 used.append(second)
             parts = [f"{h.metadata.get('answer', h.text)} [{n}]" for n, h in enumerate(used, 1)]

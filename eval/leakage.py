@@ -25,7 +25,9 @@ SETS = ROOT / "eval" / "sets"
 RESULT = ROOT / "eval" / "results" / "leakage.json"
 SIMILAR = 90.0  # rapidfuzz ratio, 0-100
 
-_SLOT_WORDS = re.compile("|".join(re.escape(v.lower()) for v in sorted(FILL_VALUES, key=len, reverse=True)))
+_SLOT_WORDS = re.compile(
+    r"\b(?:" + "|".join(re.escape(v.lower()) for v in sorted(FILL_VALUES, key=len, reverse=True)) + r")\b"
+)
 _CODE = re.compile(r"\binv-\d+\b")
 _AMOUNT = re.compile(r"[$€£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:usd|eur|dollars?|euros?)\b")
 _NUMBER = re.compile(r"\d[\d,.-]*")

@@ -51,6 +51,7 @@ def cosines(questions: list[dict], fuzzy: int) -> dict:
 
     translate.FUZZY_EDITS = fuzzy
     translate._word.cache_clear()
+    translate.glossary_id.cache_clear()
 
     settings = Settings(decline_calibration=False, gloss_spanish=True)
     with tempfile.TemporaryDirectory() as tmp:

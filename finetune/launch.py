@@ -68,7 +68,9 @@ def _check_messages(messages: Any, where: str) -> str | None:
     return None
 
 
-def validate_file(path: Path, method: str = "supervised") -> tuple[int, list[Problem]]:
+def validate_file(
+    path: Path, method: str = "supervised", min_examples: int = MIN_EXAMPLES
+) -> tuple[int, list[Problem]]:
     """Count the examples of one JSONL training file and list what is wrong with it, by line.
 
     supervised: `{"messages": [...]}` ending with the assistant's answer. dpo: `{"input": {"messages": [...]},
@@ -76,7 +78,7 @@ def validate_file(path: Path, method: str = "supervised") -> tuple[int, list[Pro
     problems: list[Problem] = []
     count = 0
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines(): JSON may hold U+2028 raw
     except (OSError, UnicodeDecodeError) as exc:
         raise LaunchError(f"cannot read {path}: {exc}") from exc
     for number, raw in enumerate(lines, 1):
@@ -92,7 +94,10 @@ def validate_file(path: Path, method: str = "supervised") -> tuple[int, list[Pro
             continue
         count += 1
         if method == "dpo":
-            reason = _check_messages((example.get("input") or {}).get("messages"), "input")
+            given = example.get("input")
+            reason = _check_messages(given.get("messages") if isinstance(given, dict) else None, "input")
+            if reason is None and given["messages"][-1]["role"] != "user":
+                reason = "input: the last message must be the user's"
             for key in ("preferred_output", "non_preferred_output"):
                 out = example.get(key)
                 ok = isinstance(out, list) and len(out) == 1 and isinstance(out[0], dict)
@@ -105,8 +110,8 @@ def validate_file(path: Path, method: str = "supervised") -> tuple[int, list[Pro
                 reason = "messages: the last message must be the assistant's answer"
         if reason:
             problems.append(Problem(number, reason))
-    if count < MIN_EXAMPLES and not problems:
-        problems.append(Problem(len(lines), f"{count} examples; a fine-tune needs at least {MIN_EXAMPLES}"))
+    if count < min_examples and not problems:
+        problems.append(Problem(len(lines), f"{count} examples; a fine-tune needs at least {min_examples}"))
     return count, problems
 
 
@@ -120,7 +125,7 @@ def data_hash(*paths: Path) -> str:
 def write_id_file(path: Path, record: dict[str, Any]) -> None:
     """Write the id file atomically: the app never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -146,7 +151,8 @@ def _api_line(exc: Exception) -> str:
 
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {}
-        message = (body.get("error") or body).get("message") if isinstance(body, dict) else None
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        message = inner.get("message")
         return f"the API refused the request ({exc.status_code}): {message or exc.message}"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot reach the API: {exc}"
@@ -178,9 +184,13 @@ def create_job(client, args: argparse.Namespace) -> str:
 
 
 def new_events(client, job_id: str, seen: set[str]) -> Iterator[Any]:
-    """Events not printed yet, oldest first (the API lists newest first)."""
-    page = client.fine_tuning.jobs.list_events(job_id, limit=100)
-    fresh = [e for e in page.data if e.id not in seen]
+    """Events not printed yet, oldest first. The API lists newest first, one page at a time: read pages until an
+    event already printed, so a burst of more than a page between polls is not lost."""
+    fresh = []
+    for event in client.fine_tuning.jobs.list_events(job_id, limit=100):  # iterating fetches the next pages
+        if event.id in seen:
+            break
+        fresh.append(event)
     for event in reversed(fresh):
         seen.add(event.id)
         yield event
@@ -220,7 +230,8 @@ def follow(
             status = job.status
         if job.status in TERMINAL:
             return job, last_valid
-        wait = poll_seconds if changed else min(MAX_POLL_SECONDS, max(wait, 0.5) * 1.5) if poll_seconds else 0
+        ceiling = max(MAX_POLL_SECONDS, poll_seconds)
+        wait = poll_seconds if changed else min(ceiling, max(wait, 0.5) * 1.5) if poll_seconds else 0
         sleep(wait)
 
 
@@ -240,8 +251,12 @@ def finish(job: Any, last_valid: float | None, args: argparse.Namespace) -> int:
         "validation_loss": last_valid,
         "trained_tokens": job.trained_tokens,
     }
-    write_id_file(args.id_file, record)
-    print(f"fine-tuned model {job.fine_tuned_model}: written to {args.id_file}; the app now answers with it")
+    print(f"fine-tuned model {job.fine_tuned_model} (job {job.id})", flush=True)
+    try:
+        write_id_file(args.id_file, record)
+    except OSError as exc:
+        raise LaunchError(f"cannot write {args.id_file}: {exc}; the model above is ready") from exc
+    print(f"written to {args.id_file}; the app now answers with it")
     return 0
 
 
@@ -256,9 +271,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--method", choices=("supervised", "dpo"), default="supervised")
     ap.add_argument("--id-file", type=Path, default=DEFAULT_ID_FILE)
     ap.add_argument("--poll-seconds", type=float, default=10.0, help="first wait between polls (it grows)")
-    ap.add_argument("--dry-run", action="store_true", help="validate the files and stop: no network, no key")
-    ap.add_argument("--resume", metavar="JOB_ID", help="follow an existing job")
-    ap.add_argument("--cancel", metavar="JOB_ID", help="cancel a job")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="validate the files and stop: no network, no key")
+    mode.add_argument("--resume", metavar="JOB_ID", help="follow an existing job")
+    mode.add_argument("--cancel", metavar="JOB_ID", help="cancel a job")
     args = ap.parse_args(argv)
     if not (args.resume or args.cancel) and args.train is None:
         ap.error("--train is required (or --resume / --cancel JOB_ID)")
@@ -275,7 +291,7 @@ def check_files(args: argparse.Namespace) -> None:
     for path in [p for p in (args.train, args.validation) if p is not None]:
         if not path.is_file():
             raise LaunchError(f"{path}: no such file")
-        count, problems = validate_file(path, args.method)
+        count, problems = validate_file(path, args.method, MIN_EXAMPLES if path == args.train else 1)
         if problems:
             shown = "\n".join(f"  {path.name} {p}" for p in problems[:20])
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -284,6 +300,8 @@ def check_files(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None, sleep: Callable[[float], None] = time.sleep) -> int:
+    import openai
+
     args = parse_args(argv)
     job_id = args.resume or args.cancel
     try:
@@ -301,26 +319,24 @@ def main(argv: list[str] | None = None, sleep: Callable[[float], None] = time.sl
             print(f"job {job.id}: {job.status}")
             return 0
         job_id = job_id or create_job(client, args)
+        resume = f"python -m finetune.launch --resume {job_id}"
         try:
             job, last_valid = follow(client, job_id, args.poll_seconds, sleep)
         except KeyboardInterrupt:
-            print(
-                f"\nstopped following; job {job_id} keeps running. Resume with: "
-                f"python -m finetune.launch --resume {job_id}",
-                file=sys.stderr,
-            )
+            print(f"\nstopped following; job {job_id} keeps running. Resume with: {resume}", file=sys.stderr)
             return 130
+        except openai.OpenAIError as exc:
+            refused = isinstance(exc, openai.APIStatusError) and exc.status_code < 500  # e.g. no such job
+            hint = "" if refused else f"; job {job_id} may still be running. Resume with: {resume}"
+            print(f"error: {_api_line(exc)}{hint}", file=sys.stderr)
+            return 1
         return finish(job, last_valid, args)
     except LaunchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # API errors: one line, never a stack trace
-        import openai
-
-        if isinstance(exc, openai.OpenAIError):
-            print(f"error: {_api_line(exc)}", file=sys.stderr)
-            return 1
-        raise
+    except openai.OpenAIError as exc:  # API errors: one line, never a stack trace
+        print(f"error: {_api_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

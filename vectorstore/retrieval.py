@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from base.language import detect_language
+from base.language import detect_language, hit_language
 from base.types import Hit
 from providers.embeddings import embed_queries
 from vectorstore.store import KnowledgeStore
@@ -62,11 +62,6 @@ class BM25Index:
         return [self._ids[i] for i in order if scores[i] > 0]
 
 
-def hit_language(hit: Hit) -> str:
-    """The language a chunk is written in (an FAQ entry's by its question)."""
-    return detect_language(str(hit.metadata.get("question") or hit.text[:400]))
-
-
 def prefer_language(hits: list[Hit], lang: str, margins: dict[str, float]) -> list[Hit]:
     """`hits` re-ordered with the language's margin added to the chunks in the customer's language (scores
     unchanged).
@@ -74,7 +69,8 @@ def prefer_language(hits: list[Hit], lang: str, margins: dict[str, float]) -> li
     A store with the same entry in two languages holds twins that score almost alike once Spanish is glossed
     (base/translate.py): a customer should get the entry in their own language when it is about as good. English
     questions' answers are always in English entries, so their margin is wide; Spanish questions often need an
-    English-only entry, so theirs is narrow (fitted on Spanish dev, eval/spanish_weights.py)."""
+    English-only entry, so theirs is narrow (fitted on Spanish dev, eval/spanish_weights.py). The first hit is
+    then what the decline gate judges and what the answer comes from. Dense mode only."""
     margin = margins.get(lang, 0.0)
     if margin <= 0 or len(hits) < 2:
         return hits
@@ -110,7 +106,9 @@ class Searcher:
         self, queries: Sequence[str], vectors: Sequence[Sequence[float]], k: int = 4, batch: bool = False
     ) -> list[list[Hit]]:
         """Queries whose vectors are already known; `batch` asks the index once for all of them (dense mode)."""
-        fetch = k + self.EXTRA if self.language_margins else k
+        # The margins re-rank dense results by score; hybrid results are in fused-rank order, so they stay as fused.
+        margins = self.language_margins if self._bm25 is None else {}
+        fetch = k + self.EXTRA if margins else k
         if batch and self._bm25 is None:
             found = self.store.search_by_vectors(vectors, fetch)
         else:
@@ -121,8 +119,7 @@ class Searcher:
                 factor = scale(q)
                 for hit in hits:
                     hit.score *= factor
-        if self.language_margins:
-            margins = self.language_margins
+        if margins:
             found = [prefer_language(h, detect_language(q), margins) for q, h in zip(queries, found, strict=True)]
         return [hits[:k] for hits in found]
 

@@ -74,7 +74,7 @@ def test_a_job_runs_to_success_and_the_app_uses_the_model(
     assert record["fine_tuned_model"].startswith("ft:gpt-4o-mini-2024-07-18:harbor-pine:support:")
     assert record["base_model"] == "gpt-4o-mini-2024-07-18" and record["job_id"] == job.public["id"]
     assert record["data_sha256"] == launch.data_hash(*files)
-    assert not list(tmp_path.glob(".id.json.tmp"))
+    assert not list(tmp_path.glob(".id.json.*tmp"))
     settings = Settings(chat_provider="openai", openai_api_key="k")
     assert chat_model_name(settings, id_file) == record["fine_tuned_model"]
 
@@ -183,3 +183,29 @@ def test_api_errors_are_one_line_and_transient_ones_are_retried(
         assert launch.main(["--resume", "ftjob-missing", "--id-file", str(id_file)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: the API refused the request (404): Could not find fine-tuning job: ftjob-missing"]
+
+
+def test_dpo_lines_are_checked_and_a_small_validation_file_is_fine(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    def pair(n: int) -> dict:
+        return {"input": {"messages": [{"role": "user", "content": f"how fast does part {n} ship?"}]},
+                "preferred_output": [{"role": "assistant", "content": "In 2 days [1]."}],
+                "non_preferred_output": [{"role": "assistant", "content": "Soon."}]}  # fmt: skip
+
+    rows = [pair(n) for n in range(12)]
+    rows[1] = {**pair(1), "input": "how fast?"}
+    rows[3] = {
+        **pair(3),
+        "input": {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+    }
+    rows[5] = {**pair(5), "non_preferred_output": []}
+    train = _write(tmp_path / "dpo.jsonl", rows)
+    assert launch.main(["--train", str(train), "--method", "dpo", "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "line 2: input: 'messages' must be a non-empty list" in err
+    assert "line 4: input: the last message must be the user's" in err
+    assert "line 6: non_preferred_output must be one non-empty assistant message" in err
+    good = _write(tmp_path / "good.jsonl", [pair(n) for n in range(12)])
+    small = _write(tmp_path / "val.jsonl", [pair(n) for n in range(3)])
+    assert launch.main(["--train", str(good), "--validation", str(small), "--method", "dpo", "--dry-run"]) == 0
