@@ -20,6 +20,13 @@ DECLINE = {
     "{phone} ({hours}); con gusto te ayudamos.",
 }
 
+# Said before an entry written in the other language (a store may hold an entry in English only), so a Spanish
+# customer knows why the answer is in English.
+OTHER_LANGUAGE = {
+    "es": "Esta respuesta solo está disponible en inglés:",
+    "en": "This answer is only available in Spanish:",
+}
+
 
 @dataclass
 class Contact:
@@ -104,5 +111,11 @@ class ExtractiveAnswerer:
             ):
                 used.append(second)
             parts = [f"{h.metadata.get('answer', h.text)} [{n}]" for n, h in enumerate(used, 1)]
-            return Extracted("\n\n".join(parts), used, False)
-        return Extracted(f"{_passage(top)} [1]", [top], False)
+            return Extracted(self._lead_in(top, lang) + "\n\n".join(parts), used, False)
+        return Extracted(f"{self._lead_in(top, lang)}{_passage(top)} [1]", [top], False)
+
+    @staticmethod
+    def _lead_in(top: Hit, lang: str) -> str:
+        """A line saying the store's text is in another language, when it is (products are described in the
+        customer's language, so they never need it)."""
+        return f"{OTHER_LANGUAGE[lang]}\n\n" if lang in OTHER_LANGUAGE and hit_language(top) != lang else ""

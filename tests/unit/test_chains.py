@@ -95,6 +95,18 @@ def test_extractive_faq_adds_a_close_second_answer_only() -> None:
     assert ans.answer([a, far], "en").text == "First. [1]"
 
 
+def test_extractive_says_when_the_entry_is_in_the_other_language() -> None:
+    ans = ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5, "es": 0.5}))
+    english = _hit("faq", 0.9, answer="We ship to Mexico in 7-14 days.", question="Do you ship to Mexico?")
+    spanish = _hit("faq", 0.9, answer="Enviamos a México en 7 a 14 días.", question="¿Hacen envíos a México?")
+    assert ans.answer([english], "es").text == (
+        "Esta respuesta solo está disponible en inglés:\n\nWe ship to Mexico in 7-14 days. [1]"
+    )
+    assert ans.answer([spanish], "es").text == "Enviamos a México en 7 a 14 días. [1]"
+    assert ans.answer([english], "en").text == "We ship to Mexico in 7-14 days. [1]"
+    assert ans.answer([spanish], "en").text.startswith("This answer is only available in Spanish:\n\n")
+
+
 def test_extractive_policy_passage_drops_the_section_prefix() -> None:
     hit = _hit("document", 0.9, text="Returns > Windows\nYou have 30 days.", section="Returns > Windows")
     assert ExtractiveAnswerer(CONTACT, DeclineGate({"en": 0.5})).answer([hit], "en").text == "You have 30 days. [1]"
