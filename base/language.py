@@ -38,6 +38,10 @@ def detect_language(text: str) -> str:
     return "es" if es > en else "en"
 
 
+def chunk_language(metadata: dict, text: str) -> str:
+    """The language a stored chunk is written in (an FAQ entry's by its question)."""
+    return detect_language(str(metadata.get("question") or text[:400]))
+
+
 def hit_language(hit: Hit) -> str:
-    """The language a retrieved chunk is written in (an FAQ entry's by its question)."""
-    return detect_language(str(hit.metadata.get("question") or hit.text[:400]))
+    return chunk_language(hit.metadata, hit.text)

@@ -13,53 +13,26 @@ Usage: .venv/bin/python -m eval.blend_weights [--no-faq-answer-view] [--json eva
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from base.language import detect_language
 from base.paths import ROOT
 from base.settings import Settings
 from eval.metrics import write_report
-from eval.stores import Store, stores
+from eval.stores import Store, chunk_cosines, stores
 
 WEIGHTS = [round(w, 2) for w in np.arange(0.0, 1.01, 0.1)]  # weight of the adapted model; base MiniLM gets 1 - w
 
 
 def cosines(store: Store) -> dict:
-    """Per English answerable question: its relevant ids, split, and each model's cosine with every chunk."""
-    from providers.embeddings import embed_queries
-    from services.knowledge import KnowledgeBase
-
+    """Per English answerable question: its relevant ids, split, and each MiniLM's cosine with every chunk."""
     questions = [q for q in store.questions() if q["relevant"] and q["lang"] == "en"]
-    with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Settings(store_dir=Path(tmp) / "store", decline_calibration=False))
-        report = kb.ingest_paths(list(store.knowledge))
-        if not report.ok:
-            raise SystemExit(f"{store.name}: ingest failed: {report.failed}")
-        emb = kb.embeddings
-        if "adapted" not in getattr(emb, "parts", {}):
-            raise SystemExit("needs the blend with the adapted model: run `make embedder` first")
-        active = set(kb.store.active_ids())
-        data = kb.store.collection().get(include=["embeddings", "metadatas"])
-        # English questions take English chunks when there are any (the shipped language margin, settings
-        # `language_margins`): Spanish entries, glossed into English for Spanish questions, are left out here.
-        english = [detect_language(str(m.get("question") or "")) == "en" for m in data["metadatas"]]
-        keep = [i for i, cid in enumerate(data["ids"]) if cid in active and english[i]]
-        vectors = np.asarray(data["embeddings"], dtype=np.float32)[keep]
-        doc_ids = [data["metadatas"][i]["doc_id"] for i in keep]
-        kb.store.close()
-    out, start = {}, 0
-    for name in emb.names:
-        width = emb._widths.get(name) or len(emb.parts[name].embed_query("dimension probe"))
-        block = vectors[:, start : start + width] * np.sqrt(len(emb.names))  # each model's unit vector
-        start += width
-        if name in ("minilm", "adapted"):
-            q = np.asarray(embed_queries(emb.parts[name], [x["query"] for x in questions]), dtype=np.float32)
-            q /= np.linalg.norm(q, axis=1, keepdims=True)
-            out[name] = q @ block.T
-    return {"questions": questions, "doc_ids": doc_ids, **out}
+    c = chunk_cosines(store, questions, Settings(), models=("minilm", "adapted"))
+    # English questions take English chunks when there are any (the shipped language margin, settings
+    # `language_margins`): Spanish entries, glossed into English for Spanish questions, are left out here.
+    english = [i for i, lang in enumerate(c["langs"]) if lang == "en"]
+    out = {name: c[name][:, english] for name in ("minilm", "adapted")}
+    return {"questions": questions, "doc_ids": [c["doc_ids"][i] for i in english], **out}
 
 
 def hit1(c: dict, w: float, split: str) -> float:

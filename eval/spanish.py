@@ -10,10 +10,10 @@ import json
 import math
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 from base.settings import Settings
+from base.translate import fold
 from eval.metrics import mean_metrics, rank_metrics
 from services.knowledge import KnowledgeBase
 
@@ -82,11 +82,6 @@ STOP = set(
         "saber",
     ]
 )
-
-
-def fold(t):
-    t = unicodedata.normalize("NFKD", t.lower())
-    return "".join(c for c in t if not unicodedata.combining(c))
 
 
 def toks(t):

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from base.language import detect_language
 from base.paths import ROOT
 from base.settings import Settings
 from eval.metrics import write_report
+from eval.stores import chunk_cosines, stores
 
 SETS = ROOT / "eval" / "sets"
 SHARES = [round(t, 2) for t in np.arange(0.0, 0.61, 0.05)]
@@ -44,42 +42,15 @@ def _read(names: tuple[str, ...], split: str) -> list[dict]:
 
 
 def cosines(questions: list[dict], fuzzy: int) -> dict:
-    """Each model's cosine between every question (glossed for English-only models) and every active chunk."""
+    """Each model's cosine between every question (glossed for English-only models) and every chunk of the demo
+    store, built with typo correction `fuzzy`."""
     from base import translate
-    from providers.embeddings import BlendEmbeddings, embed_queries
-    from services.knowledge import KnowledgeBase
 
     translate.FUZZY_EDITS = fuzzy
     translate._word.cache_clear()
     translate.glossary_id.cache_clear()
-
-    settings = Settings(decline_calibration=False, gloss_spanish=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(settings.model_copy(update={"store_dir": Path(tmp) / "store"}))
-        report = kb.ingest_paths([ROOT / "data"])
-        if not report.ok:
-            raise SystemExit(f"ingest failed: {report.failed}")
-        emb = kb.embeddings
-        if not isinstance(emb, BlendEmbeddings) or "adapted" not in emb.parts:
-            raise SystemExit("needs the blend with the adapted model: run `make embedder` first")
-        active = set(kb.store.active_ids())
-        data = kb.store.collection().get(include=["embeddings", "metadatas", "documents"])
-        keep = [i for i, cid in enumerate(data["ids"]) if cid in active]
-        vectors = np.asarray(data["embeddings"], dtype=np.float32)[keep]
-        metas = [data["metadatas"][i] for i in keep]
-        langs = [detect_language(str(data["metadatas"][i].get("question") or data["documents"][i][:400])) for i in keep]
-        kb.store.close()
-    out, start = {}, 0
-    for name in emb.names:
-        width = emb._widths.get(name) or len(emb.parts[name].embed_query("dimension probe"))
-        block = vectors[:, start : start + width]
-        block = block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
-        start += width
-        texts = emb.model_texts(name, [q["query"] for q in questions])
-        q = np.asarray(embed_queries(emb.parts[name], texts), dtype=np.float32)
-        q /= np.linalg.norm(q, axis=1, keepdims=True)
-        out[name] = q @ block.T
-    return {"doc_ids": [m["doc_id"] for m in metas], "spanish_doc": np.asarray([g == "es" for g in langs]), **out}
+    c = chunk_cosines(stores()["demo"], questions, Settings(gloss_spanish=True))
+    return {**c, "spanish_doc": np.asarray([lang == "es" for lang in c["langs"]])}
 
 
 def ranked(c: dict, t: float, margin: float, en_mix: dict[str, float], k: int = 4) -> np.ndarray:

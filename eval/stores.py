@@ -11,8 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from base.paths import ROOT
 from base.settings import Settings
@@ -77,11 +81,55 @@ def _other_questions(folder: Path) -> list[dict]:
     return out
 
 
+@contextmanager
+def built(store: Store, settings: Settings) -> Iterator:
+    """A fresh copy of the store in a temporary directory, with `settings` (calibration off), closed after use."""
+    from services.knowledge import KnowledgeBase
+
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase(settings.model_copy(update={"store_dir": Path(tmp) / "store", "decline_calibration": False}))
+        report = kb.ingest_paths(list(store.knowledge))
+        if not report.ok:
+            raise SystemExit(f"{store.name}: ingest failed: {report.failed}")
+        try:
+            yield kb
+        finally:
+            kb.store.close()
+
+
+def chunk_cosines(
+    store: Store, questions: list[dict], settings: Settings, models: tuple[str, ...] | None = None
+) -> dict:
+    """Each blend model's cosine between every question, as that model reads it (`BlendEmbeddings.model_texts`:
+    glossed for English-only models when the settings gloss Spanish), and every live chunk of a fresh copy of the
+    store; with each chunk's doc id and language. Any weighting of the models is then scored without embedding
+    again (eval/blend_weights.py, eval/spanish_weights.py). `models`: only these (default: all)."""
+    from base.language import chunk_language
+    from providers.embeddings import BlendEmbeddings, embed_queries
+
+    with built(store, settings) as kb:
+        emb = kb.embeddings
+        if not isinstance(emb, BlendEmbeddings) or "adapted" not in emb.parts:
+            raise SystemExit("needs the blend with the adapted model: run `make embedder` first")
+        active = set(kb.store.active_ids())
+        data = kb.store.collection().get(include=["embeddings", "metadatas", "documents"])
+    keep = [i for i, cid in enumerate(data["ids"]) if cid in active]
+    out: dict = {
+        "doc_ids": [data["metadatas"][i]["doc_id"] for i in keep],
+        "langs": [chunk_language(data["metadatas"][i], data["documents"][i]) for i in keep],
+    }
+    texts = [q["query"] for q in questions]
+    for name, block in emb.split(np.asarray(data["embeddings"], dtype=np.float32)[keep]).items():
+        if models is None or name in models:
+            block = block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+            q = np.asarray(embed_queries(emb.parts[name], emb.model_texts(name, texts)), dtype=np.float32)
+            out[name] = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ block.T
+    return out
+
+
 def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool = False) -> dict[str, list[dict]]:
     """Top-`k` hits (doc id, type, score) of every query on a fresh copy of the store with the shipped offline
     embedder; cached under eval/cache/ by store content, embedder and queries."""
-    from services.knowledge import KnowledgeBase
-
     settings = Settings()
     digest = hashlib.sha256()
     for path in store.knowledge:
@@ -108,13 +156,8 @@ def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool =
     if cache.exists() and not refresh:
         return json.loads(cache.read_text(encoding="utf-8"))
     unique = sorted(set(queries))
-    with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Settings(store_dir=Path(tmp) / "store", decline_calibration=False))
-        report = kb.ingest_paths(list(store.knowledge))
-        if not report.ok:
-            raise SystemExit(f"{store.name}: ingest failed: {report.failed}")
+    with built(store, settings) as kb:
         hits = kb.search_many(unique, k)
-        kb.store.close()
     out = {
         q: [{"doc_id": h.doc_id, "type": h.kind, "score": round(h.score, 6)} for h in hs]
         for q, hs in zip(unique, hits, strict=True)

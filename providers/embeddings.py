@@ -219,17 +219,23 @@ class BlendEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0]
 
+    def split(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        """Each model's columns of blend vectors (one per row), in model order."""
+        out, start = {}, 0
+        for name in self.names:
+            width = self._widths.get(name) or len(self.parts[name].embed_query("dimension probe"))
+            out[name] = vectors[:, start : start + width]
+            start += width
+        return out
+
     def combine_views(self, views: np.ndarray) -> np.ndarray:
         """One document vector from several views' vectors (rows; the first is the FAQ question): each model's
         block is the normalised sum of the views, except in models that serve no English query (e5, for
         Spanish), which keep the first view: with the English answer added there, Spanish questions were drawn
         to English entries (Spanish dev FAQ hit@1 0.650 -> 0.517)."""
         english = self.weights.get("en", {})
-        out, start = [], 0
-        for name in self.names:
-            width = self._widths[name]
-            block = views[:, start : start + width]
-            start += width
+        out = []
+        for name, block in self.split(views).items():
             total = block.sum(axis=0) if english.get(name, 0.0) > 0 else block[0]
             out.append(total / max(float(np.linalg.norm(total)), 1e-12) / np.sqrt(len(self.names)))
         return np.concatenate(out)

@@ -49,6 +49,11 @@ def _args(files: tuple[Path, Path], id_file: Path, *extra: str) -> list[str]:
             "--poll-seconds", "0", *extra]  # fmt: skip
 
 
+def _ctrl_c(_seconds: float) -> None:
+    """In place of the wait between polls: the user presses Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def _use(server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
@@ -100,13 +105,9 @@ def test_ctrl_c_leaves_the_job_running_and_resume_finishes_it(
     files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     id_file = tmp_path / "id.json"
-
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
-
     with FakeOpenAIServer(FakeState(fine_tune_polls_per_status=1)) as server:
         _use(server, monkeypatch)
-        assert launch.main(_args(files, id_file), sleep=interrupt) == 130
+        assert launch.main(_args(files, id_file), sleep=_ctrl_c) == 130
         [job_id] = list(server.state.jobs)
         err = capsys.readouterr().err
         assert f"--resume {job_id}" in err and server.state.jobs[job_id].public["status"] not in launch.TERMINAL
@@ -119,13 +120,9 @@ def test_cancel_then_following_the_cancelled_job_writes_nothing(
     files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     id_file = tmp_path / "id.json"
-
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
-
     with FakeOpenAIServer(FakeState()) as server:
         _use(server, monkeypatch)
-        launch.main(_args(files, id_file), sleep=interrupt)
+        launch.main(_args(files, id_file), sleep=_ctrl_c)
         [job_id] = list(server.state.jobs)
         assert launch.main(["--cancel", job_id]) == 0
         assert server.state.jobs[job_id].public["status"] == "cancelled"
