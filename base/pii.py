@@ -77,6 +77,15 @@ def _mask_phones(text: str, region: str) -> str:
     return text
 
 
+def pii_strings(text: str, region: str = "US") -> list[str]:
+    """The emails and phone numbers written in `text`, as written (to tell a store's published contact details
+    from a customer's when preparing training data)."""
+    from phonenumbers import Leniency, PhoneNumberMatcher
+
+    found = _EMAIL.findall(text) + [m.raw_string for m in PhoneNumberMatcher(text, region, Leniency.STRICT_GROUPING)]
+    return found + [m.group(0) for m in _INTERNATIONAL.finditer(text)]
+
+
 def mask_pii(text: str, region: str = "US") -> str:
     """Replace emails, IBANs, card numbers, SSNs and phone numbers with [email], [iban], [card], [ssn], [phone]."""
     text = _EMAIL.sub("[email]", text)

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # Answering. `auto`: OpenAI when an API key is configured, else the offline extractive answerer.
     chat_provider: ChatProvider = "auto"
     chat_model: str = "gpt-4o-mini"
+    fine_tuned_model_file: Path = Field(
+        ROOT / "finetune" / "fine_tuned_model_id.json",
+        description="Written by `python -m finetune.launch` when a job succeeds; while its `active` flag is on "
+        "(the admin page switches it), the openai provider answers with that model instead of `chat_model`.",
+    )
 
     decline_thresholds: dict[str, float] | None = Field(
         None,

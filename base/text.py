@@ -21,3 +21,8 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 def slugify(text: str, max_len: int = 60) -> str:
     """Lowercase ascii slug for readable ids."""
     return _SLUG.sub("-", text.lower()).strip("-")[:max_len] or "item"
+
+
+def print_now(message: str) -> None:
+    """A progress line, flushed at once (long CLI jobs are often followed through a pipe or a log file)."""
+    print(message, flush=True)

@@ -59,18 +59,33 @@ def _history_text(history: list[Turn]) -> str:
     return "\n".join(f"Customer: {t.question}\nAssistant: {t.answer}" for t in history)
 
 
+def store_values(settings: Settings) -> dict[str, str]:
+    """The store's identity as the system prompt and the decline sentence name it."""
+    return {
+        "store_name": settings.store_name,
+        "contact_email": settings.contact_email,
+        "contact_phone": settings.contact_phone,
+        "contact_hours": settings.contact_hours,
+    }
+
+
+def answer_messages(settings: Settings, question: str, hits: list[Hit], history: list[Turn]) -> list:
+    """What the chat model is sent for one answer: system prompt, earlier turns, then the numbered passages and the
+    question. `finetune.prepare` writes training examples with this same function, so a fine-tuned model learns
+    exactly the shape it is asked in."""
+    messages: list = [SystemMessage(load_prompt("system", **store_values(settings)))]
+    for turn in history:
+        messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+    messages.append(HumanMessage(load_prompt("answer", context=format_context(hits), question=question)))
+    return messages
+
+
 class LLMAnswerer:
     """Condense + answer with a chat model; `stream` yields answer text pieces."""
 
     def __init__(self, model: BaseChatModel, settings: Settings) -> None:
         self.model = model
         self.settings = settings
-        self._values = {
-            "store_name": settings.store_name,
-            "contact_email": settings.contact_email,
-            "contact_phone": settings.contact_phone,
-            "contact_hours": settings.contact_hours,
-        }
 
     @property
     def name(self) -> str:
@@ -86,8 +101,5 @@ class LLMAnswerer:
 
     def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str]:
         """Answer text pieces, grounded in `hits` (numbered as the sources are)."""
-        messages: list = [SystemMessage(load_prompt("system", **self._values))]
-        for turn in history:
-            messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
-        messages.append(HumanMessage(load_prompt("answer", context=format_context(hits), question=question)))
+        messages = answer_messages(self.settings, question, hits, history)
         yield from (self.model | StrOutputParser()).stream(messages)

@@ -21,98 +21,19 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from base.paths import ROOT
+from finetune.dataset import MIN_EXAMPLES, DataError, estimate_cost, validate_file
 
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
-DEFAULT_ID_FILE = ROOT / "finetune" / "fine_tuned_model_id.json"
-MIN_EXAMPLES = 10  # OpenAI refuses training files with fewer
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 MAX_POLL_SECONDS = 60.0
-ROLES = frozenset({"system", "user", "assistant"})
 
 
-class LaunchError(Exception):
+class LaunchError(DataError):
     """A problem with one clear line for the user (bad data, an API error); exit code 1."""
-
-
-@dataclass
-class Problem:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-def _check_messages(messages: Any, where: str) -> str | None:
-    """The reason a chat-format message list is malformed, or None."""
-    if not isinstance(messages, list) or not messages:
-        return f"{where}: 'messages' must be a non-empty list"
-    for n, msg in enumerate(messages, 1):
-        if not isinstance(msg, dict) or msg.get("role") not in ROLES:
-            return f"{where}: message {n} has no role among {sorted(ROLES)}"
-        if not isinstance(msg.get("content"), str) or not msg["content"].strip():
-            return f"{where}: message {n} ({msg['role']}) has empty content"
-    roles = [m["role"] for m in messages]
-    body = roles[1:] if roles[0] == "system" else roles
-    if "system" in body:
-        return f"{where}: a system message may only come first"
-    for n, role in enumerate(body):
-        if role != ("user" if n % 2 == 0 else "assistant"):
-            return f"{where}: user and assistant messages must alternate, starting with the user"
-    return None
-
-
-def validate_file(
-    path: Path, method: str = "supervised", min_examples: int = MIN_EXAMPLES
-) -> tuple[int, list[Problem]]:
-    """Count the examples of one JSONL training file and list what is wrong with it, by line.
-
-    supervised: `{"messages": [...]}` ending with the assistant's answer. dpo: `{"input": {"messages": [...]},
-    "preferred_output": [assistant message], "non_preferred_output": [assistant message]}` (OpenAI's format)."""
-    problems: list[Problem] = []
-    count = 0
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines(): JSON may hold U+2028 raw
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LaunchError(f"cannot read {path}: {exc}") from exc
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            example = json.loads(raw)
-        except ValueError as exc:
-            problems.append(Problem(number, f"not JSON ({exc.msg})"))
-            continue
-        if not isinstance(example, dict):
-            problems.append(Problem(number, "not a JSON object"))
-            continue
-        count += 1
-        if method == "dpo":
-            given = example.get("input")
-            reason = _check_messages(given.get("messages") if isinstance(given, dict) else None, "input")
-            if reason is None and given["messages"][-1]["role"] != "user":
-                reason = "input: the last message must be the user's"
-            for key in ("preferred_output", "non_preferred_output"):
-                out = example.get(key)
-                ok = isinstance(out, list) and len(out) == 1 and isinstance(out[0], dict)
-                if not ok or out[0].get("role") != "assistant" or not str(out[0].get("content") or "").strip():
-                    reason = reason or f"{key} must be one non-empty assistant message"
-        else:
-            messages = example.get("messages")
-            reason = _check_messages(messages, "messages")
-            if reason is None and messages[-1]["role"] != "assistant":
-                reason = "messages: the last message must be the assistant's answer"
-        if reason:
-            problems.append(Problem(number, reason))
-    if count < min_examples and not problems:
-        problems.append(Problem(len(lines), f"{count} examples; a fine-tune needs at least {min_examples}"))
-    return count, problems
 
 
 def data_hash(*paths: Path) -> str:
@@ -250,6 +171,7 @@ def finish(job: Any, last_valid: float | None, args: argparse.Namespace) -> int:
         "finished_at": datetime.fromtimestamp(job.finished_at or time.time(), UTC).isoformat(timespec="seconds"),
         "validation_loss": last_valid,
         "trained_tokens": job.trained_tokens,
+        "active": True,
     }
     print(f"fine-tuned model {job.fine_tuned_model} (job {job.id})", flush=True)
     try:
@@ -269,7 +191,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--suffix", help="up to 64 characters, part of the model name")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--method", choices=("supervised", "dpo"), default="supervised")
-    ap.add_argument("--id-file", type=Path, default=DEFAULT_ID_FILE)
+    ap.add_argument("--id-file", type=Path, help="default: the settings' fine_tuned_model_file")
     ap.add_argument("--poll-seconds", type=float, default=10.0, help="first wait between polls (it grows)")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="validate the files and stop: no network, no key")
@@ -288,21 +210,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def check_files(args: argparse.Namespace) -> None:
+    """Validate both files by line (refuse on problems, warn on flags) and print tokens and the estimated cost."""
     for path in [p for p in (args.train, args.validation) if p is not None]:
         if not path.is_file():
             raise LaunchError(f"{path}: no such file")
-        count, problems = validate_file(path, args.method, MIN_EXAMPLES if path == args.train else 1)
-        if problems:
-            shown = "\n".join(f"  {path.name} {p}" for p in problems[:20])
-            more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        check = validate_file(path, args.method, MIN_EXAMPLES if path == args.train else 1, args.model)
+        if check.problems:
+            shown = "\n".join(f"  {path.name} {p}" for p in check.problems[:20])
+            more = f"\n  ... and {len(check.problems) - 20} more" if len(check.problems) > 20 else ""
             raise LaunchError(f"{path} is not a valid {args.method} training file:\n{shown}{more}")
-        print(f"{path}: {count} {args.method} examples, valid", flush=True)
+        print(f"{path}: {check.count} {args.method} examples, valid, {check.total_tokens:,} tokens", flush=True)
+        for flag in check.flags[:5]:
+            print(f"  warning: {path.name} {flag}", flush=True)
+        if len(check.flags) > 5:
+            print(f"  warning: ... and {len(check.flags) - 5} more answers with numbers not in their passages")
+        if path == args.train:
+            print(f"  {estimate_cost(check, args.model, args.epochs)}", flush=True)
 
 
 def main(argv: list[str] | None = None, sleep: Callable[[float], None] = time.sleep) -> int:
     import openai
 
     args = parse_args(argv)
+    if args.id_file is None:
+        from base.settings import Settings
+
+        args.id_file = Settings().fine_tuned_model_file
     job_id = args.resume or args.cancel
     try:
         if not job_id:
@@ -331,7 +264,7 @@ def main(argv: list[str] | None = None, sleep: Callable[[float], None] = time.sl
             print(f"error: {_api_line(exc)}{hint}", file=sys.stderr)
             return 1
         return finish(job, last_valid, args)
-    except LaunchError as exc:
+    except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except openai.OpenAIError as exc:  # API errors: one line, never a stack trace

@@ -7,24 +7,42 @@ fine-tuned model id written by the fine-tune script when there is one.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from base.settings import ROOT, Settings
-
-FINE_TUNED_ID_FILE = ROOT / "finetune" / "fine_tuned_model_id.json"
+from base.settings import Settings
 
 
-def chat_model_name(settings: Settings, id_file: Path = FINE_TUNED_ID_FILE) -> str:
-    """The fine-tuned model id written by the fine-tune script if present, else the configured model."""
-    if settings.chat_provider == "openai" and id_file.exists():
-        try:
-            model = json.loads(id_file.read_text(encoding="utf-8")).get("fine_tuned_model")
-        except (OSError, ValueError):
-            model = None
-        if model:
-            return str(model)
+def fine_tuned_record(id_file: Path) -> dict | None:
+    """What `finetune.launch` wrote about the fine-tuned model (id, base, job, validation loss), or None."""
+    try:
+        record = json.loads(id_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("fine_tuned_model") else None
+
+
+def use_fine_tuned(active: bool, id_file: Path) -> dict:
+    """Switch between the fine-tuned and the base model by the id file's `active` flag (the file stays the one
+    source of truth; written atomically). Raises FileNotFoundError when there is no fine-tuned model."""
+    record = fine_tuned_record(id_file)
+    if record is None:
+        raise FileNotFoundError(f"no fine-tuned model in {id_file}")
+    record["active"] = bool(active)
+    tmp = id_file.with_name(f".{id_file.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, id_file)
+    return record
+
+
+def chat_model_name(settings: Settings) -> str:
+    """The fine-tuned model of the id file when OpenAI answers and it is active, else the configured model."""
+    if settings.answering_provider() == "openai":
+        record = fine_tuned_record(settings.fine_tuned_model_file)
+        if record and record.get("active", True):
+            return str(record["fine_tuned_model"])
     return settings.chat_model
 
 

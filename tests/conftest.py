@@ -61,6 +61,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(var)
     monkeypatch.setenv("ASSISTANT_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+    monkeypatch.setenv("ASSISTANT_FINE_TUNED_MODEL_FILE", str(tmp_path / "fine_tuned_model_id.json"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING_PROVIDER", "fake")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     get_settings.cache_clear()

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAIServer, FakeState
 
+from base.paths import ROOT
 from base.settings import Settings
 from finetune import launch
-from providers.chat import chat_model_name
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +46,10 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     )
 
 
-def _args(files: tuple[Path, Path], id_file: Path, *extra: str) -> list[str]:
+def _args(files: tuple[Path, Path], id_file: Path | None, *extra: str) -> list[str]:
     train, validation = files
-    return ["--train", str(train), "--validation", str(validation), "--id-file", str(id_file),
-            "--poll-seconds", "0", *extra]  # fmt: skip
+    chosen = ["--id-file", str(id_file)] if id_file else []
+    return ["--train", str(train), "--validation", str(validation), *chosen, "--poll-seconds", "0", *extra]
 
 
 def _ctrl_c(_seconds: float) -> None:
@@ -63,11 +66,17 @@ def test_a_job_runs_to_success_and_the_app_uses_the_model(
     files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     id_file = tmp_path / "id.json"
+    monkeypatch.setenv("ASSISTANT_FINE_TUNED_MODEL_FILE", str(id_file))  # the default --id-file
     with FakeOpenAIServer(FakeState(fine_tune_polls_per_status=2)) as server:
         _use(server, monkeypatch)
-        code = launch.main(_args(files, id_file, "--epochs", "2", "--suffix", "support", "--seed", "7"))
+        code = launch.main(_args(files, None, "--epochs", "2", "--suffix", "support", "--seed", "7"))
         [job] = list(server.state.jobs.values())
         uploads = [f for f in server.state.files.values() if f.purpose == "fine-tune"]
+        settings = Settings(chat_provider="openai", decline_thresholds={"en": 0.0, "es": 0.0})
+        kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+        assert kb.ingest_paths([ROOT / "data/faq/store_faq.json"]).ok
+        answer = Assistant(settings, kb).ask("Do gift cards expire?")
+        [chat] = server.state.bodies("/chat/completions")
     out = capsys.readouterr().out
     assert code == 0, out
     assert len(uploads) == 2
@@ -80,8 +89,8 @@ def test_a_job_runs_to_success_and_the_app_uses_the_model(
     assert record["base_model"] == "gpt-4o-mini-2024-07-18" and record["job_id"] == job.public["id"]
     assert record["data_sha256"] == launch.data_hash(*files)
     assert not list(tmp_path.glob(".id.json.*tmp"))
-    settings = Settings(chat_provider="openai", openai_api_key="k")
-    assert chat_model_name(settings, id_file) == record["fine_tuned_model"]
+    assert record["active"] is True
+    assert chat["model"] == record["fine_tuned_model"] == answer.model  # the app answered with the new model
 
 
 @pytest.mark.parametrize("stage", ["validating_files", "running"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from fake_openai import FakeOpenAIServer, FakeState
 
 from base.paths import ROOT
 from base.settings import Settings
-from providers.chat import chat_model_name
+from providers.chat import chat_model_name, use_fine_tuned
 from providers.embeddings import HashingEmbeddings
 from services.assistant import Assistant
 from services.knowledge import KnowledgeBase
@@ -91,9 +92,18 @@ def test_out_of_scope_declines_without_calling_the_model(tmp_path: Path) -> None
     assert result.declined and calls == []
 
 
-def test_fine_tuned_model_id_file_wins_for_openai(tmp_path: Path) -> None:
+def test_fine_tuned_model_id_file_wins_for_openai_while_active(tmp_path: Path) -> None:
     id_file = tmp_path / "fine_tuned_model_id.json"
-    settings = Settings(chat_provider="openai", openai_api_key="k")
-    assert chat_model_name(settings, id_file) == "gpt-4o-mini"
+    settings = Settings(chat_provider="openai", openai_api_key="k", fine_tuned_model_file=id_file)
+    assert chat_model_name(settings) == "gpt-4o-mini"
     id_file.write_text('{"fine_tuned_model": "ft:gpt-4o-mini-2024-07-18:harbor-pine::abc123"}')
-    assert chat_model_name(settings, id_file) == "ft:gpt-4o-mini-2024-07-18:harbor-pine::abc123"
+    assert chat_model_name(settings) == "ft:gpt-4o-mini-2024-07-18:harbor-pine::abc123"
+    assert chat_model_name(Settings(openai_api_key="k", fine_tuned_model_file=id_file)).startswith("ft:")  # auto
+    assert chat_model_name(Settings(chat_provider="openai-compatible", fine_tuned_model_file=id_file)) == "gpt-4o-mini"
+    use_fine_tuned(False, id_file)  # staff switch back to the base model: the file stays, marked inactive
+    assert chat_model_name(settings) == "gpt-4o-mini"
+    assert json.loads(id_file.read_text())["fine_tuned_model"].startswith("ft:")
+    use_fine_tuned(True, id_file)
+    assert chat_model_name(settings).startswith("ft:")
+    with pytest.raises(FileNotFoundError):
+        use_fine_tuned(True, tmp_path / "none.json")
