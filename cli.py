@@ -276,6 +276,36 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    """Which model answers; `--use base|fine-tuned` switches (the same switch as the admin Model page)."""
+    from base.settings import get_settings
+    from services.models import choose_model, model_status
+
+    settings = get_settings()
+    try:
+        status = choose_model(settings, args.use == "fine-tuned") if args.use else model_status(settings)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}: run python -m finetune.launch first", file=sys.stderr)
+        return 1
+    shown = {
+        "provider": status.provider,
+        "answering": status.answering,
+        "base_model": status.base_model,
+        "fine_tuned": status.fine_tuned,
+        "last_job": status.last_job,
+    }
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+        return 0
+    print(f"answering: {status.answering} (provider {status.provider})")
+    if status.fine_tuned:
+        state = "active" if status.fine_tuned_active else "inactive: the base model answers"
+        print(f"fine-tuned: {status.fine_tuned['fine_tuned_model']} ({state})")
+    if status.last_job:
+        print(f"last job: {status.last_job.get('job_id')} {status.last_job.get('status')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from base.settings import chat_providers
 
@@ -309,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--provider", default=None, help="auto (default), " + ", ".join(chat_providers()[1:]))
         p.add_argument("--no-log", action="store_true", help="do not write the answers to the conversation log")
     add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
+    p = add("model", cmd_model, "show which chat model answers, or switch between base and fine-tuned")
+    p.add_argument("--use", choices=("base", "fine-tuned"), help="switch (writes the id file's active flag)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
     p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")
     p.add_argument("--write-env", metavar="FILE", help="set the hash in this .env file instead of printing it")

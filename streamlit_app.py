@@ -20,6 +20,7 @@ if is_admin():
             knowledge,
             st.Page("app_pages/admin_search.py", title="Search preview", icon="🔎", url_path="admin-search"),
             st.Page("app_pages/admin_analytics.py", title="Analytics", icon="📈", url_path="admin-analytics"),
+            st.Page("app_pages/admin_model.py", title="Model", icon="🧠", url_path="admin-model"),
         ],
     }
     if st.sidebar.button("Sign out", icon="🔒"):

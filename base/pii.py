@@ -64,32 +64,48 @@ def _mask_ibans(text: str) -> str:
     return _IBAN.sub(replace, text)
 
 
-def _mask_phones(text: str, region: str) -> str:
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _kept_phone(span: str, keep: frozenset[str]) -> bool:
+    """A published number of the store, written with or without its country code."""
+    digits = _digits(span)
+    return len(digits) >= 7 and any(k == digits or (k.endswith(digits) and len(digits) >= 10) for k in keep)
+
+
+def _mask_phones(text: str, region: str, keep: frozenset[str] = frozenset()) -> str:
     from phonenumbers import Leniency, PhoneNumberMatcher
 
     spans = [(m.start, m.end) for m in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING)]
     for m in _INTERNATIONAL.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = _digits(m.group(0))
         if 8 <= len(digits) <= 15 and not any(s <= m.start() < e for s, e in spans):
             spans.append((m.start(), m.end()))
     for start, end in sorted(spans, reverse=True):
-        text = text[:start] + "[phone]" + text[end:]
+        if not _kept_phone(text[start:end], keep):
+            text = text[:start] + "[phone]" + text[end:]
     return text
 
 
+def mask_pii(text: str, region: str = "US", keep: tuple[str, ...] | list[str] = ()) -> str:
+    """Replace emails, IBANs, card numbers, SSNs and phone numbers with [email], [iban], [card], [ssn], [phone].
+
+    `keep`: contact details the store itself publishes (its support email and phone): those exact addresses and
+    numbers stay, so a logged answer that gives them is still a good answer to learn from. Only whole matches count:
+    `jane.support@shop.example` is masked even when `support@shop.example` is kept."""
+    emails = {k.lower() for k in keep if "@" in k}
+    phones = frozenset(_digits(k) for k in keep if "@" not in k and len(_digits(k)) >= 7)
+    text = _EMAIL.sub(lambda m: m.group(0) if m.group(0).lower() in emails else "[email]", text)
+    text = _mask_ibans(text)
+    text = _sub_valid(_CARD, text, lambda s: luhn_ok(re.sub(r"\D", "", s)), "[card]")
+    text = _SSN.sub("[ssn]", text)
+    return _mask_phones(text, region, phones)
+
+
 def pii_strings(text: str, region: str = "US") -> list[str]:
-    """The emails and phone numbers written in `text`, as written (to tell a store's published contact details
-    from a customer's when preparing training data)."""
+    """The emails and phone numbers written in `text`, as written (a store's passages name its own contacts)."""
     from phonenumbers import Leniency, PhoneNumberMatcher
 
     found = _EMAIL.findall(text) + [m.raw_string for m in PhoneNumberMatcher(text, region, Leniency.STRICT_GROUPING)]
     return found + [m.group(0) for m in _INTERNATIONAL.finditer(text)]
-
-
-def mask_pii(text: str, region: str = "US") -> str:
-    """Replace emails, IBANs, card numbers, SSNs and phone numbers with [email], [iban], [card], [ssn], [phone]."""
-    text = _EMAIL.sub("[email]", text)
-    text = _mask_ibans(text)
-    text = _sub_valid(_CARD, text, lambda s: luhn_ok(re.sub(r"\D", "", s)), "[card]")
-    text = _SSN.sub("[ssn]", text)
-    return _mask_phones(text, region)

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
         description="Written by `python -m finetune.launch` when a job succeeds; while its `active` flag is on "
         "(the admin page switches it), the openai provider answers with that model instead of `chat_model`.",
     )
+    fine_tune_eval_file: Path = Field(
+        ROOT / "eval" / "results" / "finetune_eval.json",
+        description="Where `python -m finetune.evaluate` saves its table (the admin Model page shows it).",
+    )
 
     decline_thresholds: dict[str, float] | None = Field(
         None,

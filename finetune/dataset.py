@@ -140,7 +140,9 @@ def estimate_cost(check: FileCheck, model: str, epochs: int | None) -> str:
     if entry is None:
         return f"{billed:,} training tokens ({epochs} epochs); no price for {model} in {PRICES_FILE.name}"
     dollars = billed / 1e6 * entry["usd_per_1m_training_tokens"]
-    exact = "" if entry["tokenizer"] == "cl100k_base" else f" (estimated: {model} counts with {entry['tokenizer']})"
+    exact = (
+        "" if entry["tokenizer"] == "cl100k_base" else f" (counted with cl100k_base; {model} uses {entry['tokenizer']})"
+    )
     as_of = price_table()["as_of"]
     return f"{billed:,} training tokens ({epochs} epochs){exact}: about ${dollars:,.2f} at the {as_of} price"
 

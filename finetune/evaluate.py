@@ -1,7 +1,7 @@
 """Does a fine-tuned model answer better? Base and fine-tuned side by side on questions never trained on.
 
     python -m finetune.evaluate --data DIR [--questions FILE ...] [--systems extractive,base,fine-tuned]
-        [--adapter models/lora-smollm2] [--limit N] [--out eval/results/finetune_eval.json]
+        [--adapter models/lora-smollm2] [--limit N] [--out FILE]
 
 Cases: DIR/heldout.jsonl from `finetune.prepare` (kept out of train and validation, with the passages production
 retrieved), plus any `--questions` files in the eval-set format (`{"query", "relevant": [doc ids]}`; empty
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -35,7 +36,6 @@ from base.text import print_now
 from base.types import Hit
 from finetune.dataset import DataError, invented_numbers
 
-DEFAULT_OUT = ROOT / "eval" / "results" / "finetune_eval.json"
 SYSTEMS = ("extractive", "base", "fine-tuned", "local", "local-base")
 _WORD = re.compile(r"\w+")
 _CITATION = re.compile(r"\[\d+\]")
@@ -150,12 +150,15 @@ def heldout_cases(path: Path) -> list[Case]:
     return cases
 
 
-def question_cases(path: Path, kb, settings, answers: dict[str, str]) -> list[Case]:
+def question_cases(path: Path, kb, settings, answers: dict[str, str], trained: set[str] | None = None) -> list[Case]:
     """Eval-set questions: FAQ-answerable ones (reference = the first relevant entry's answer) and out-of-scope
-    ones; product questions are left out (their answers are built from fields, not a reference text)."""
+    ones; product questions are left out (their answers are built from fields, not a reference text). With the
+    prepared data's trained entries (`trained`), a case says whether its entry's answer was a training target
+    (`seen`: a new wording of a trained answer) or not (`unseen`)."""
     from base.language import detect_language
     from chains.extractive import DECLINE
 
+    contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [i for i in items if not i["relevant"] or any(r in answers for r in i["relevant"])]
     hits = kb.search_many([i["query"] for i in items], settings.top_k)
@@ -163,18 +166,11 @@ def question_cases(path: Path, kb, settings, answers: dict[str, str]) -> list[Ca
     for item, found in zip(items, hits, strict=True):
         lang = detect_language(item["query"])
         relevant = [answers[r] for r in item["relevant"] if r in answers]
-        reference = relevant[0] if relevant else DECLINE[lang]
-        cases.append(
-            Case(
-                item["query"],
-                lang,
-                found,
-                reference,
-                not item["relevant"],
-                bool(item["relevant"]),
-                f"questions:{path.name}",
-            )
-        )
+        reference = relevant[0] if relevant else DECLINE[lang].format(**contact)
+        origin = f"questions:{path.name}"
+        if trained is not None and item["relevant"]:
+            origin += ":seen" if any(r in trained for r in item["relevant"]) else ":unseen"
+        cases.append(Case(item["query"], lang, found, reference, not item["relevant"], bool(item["relevant"]), origin))
     return cases
 
 
@@ -266,7 +262,17 @@ def evaluate(
             )
         if n % 10 == 0 or n == len(cases):
             progress(f"  {n}/{len(cases)} cases")
-    return {name: summarise(cases, answers) for name, answers in rows.items()} | {
+    origins = sorted({c.origin for c in cases})
+    results: dict = {}
+    for name, answers in rows.items():
+        results[name] = summarise(cases, answers)
+        results[name]["by_origin"] = {
+            origin: summarise(
+                *zip(*[(c, a) for c, a in zip(cases, answers, strict=True) if c.origin == origin], strict=True)
+            )
+            for origin in origins
+        }
+    return results | {
         "_examples": [
             {
                 "question": c.question,
@@ -300,15 +306,17 @@ def summarise(cases: list[Case], answers: list[dict]) -> dict:
     }
 
 
-def format_table(results: dict) -> str:
+def format_table(results: dict, origin: str | None = None) -> str:
+    """The Markdown table of every system, over all cases or over the cases of one origin."""
     head = (
         "| system | ROUGE-L | grounded correct % | wrongly declined % | out-of-scope declined % | "
         "invented numbers % | s/answer |\n|---|---|---|---|---|---|---|"
     )
     lines = [head]
-    for name, r in results.items():
+    for name, overall in results.items():
         if name.startswith("_"):
             continue
+        r = overall["by_origin"][origin] if origin else overall
         lines.append(
             f"| {name} | {r['rouge_l']} | {r['grounded_correct']} | {r['wrongly_declined']} | "
             f"{r['out_of_scope_declined']} | {r['invented_numbers']} | {r['seconds_per_answer']} |"
@@ -322,31 +330,41 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, nargs="*", default=[], help="eval-set JSONL files")
     ap.add_argument("--systems", default="extractive,base,fine-tuned")
     ap.add_argument("--adapter", type=Path, default=ROOT / "models" / "lora-smollm2")
-    ap.add_argument("--limit", type=int, help="at most this many cases from each input (evenly spaced)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--limit", type=int, help="at most this many questions from each --questions file (evenly spaced)")
+    ap.add_argument("--out", type=Path, help="default: the settings' fine_tune_eval_file (the admin page shows it)")
     args = ap.parse_args(argv)
     if args.data is None and not args.questions:
         ap.error("give --data DIR and/or --questions FILE")
+    import openai
+
     from base.settings import Settings
+    from finetune.local import LocalModelError
     from finetune.prepare import _faq_entries
     from services.knowledge import KnowledgeBase
 
     settings = Settings()
+    args.out = args.out or settings.fine_tune_eval_file
     try:
         names = [s.strip() for s in args.systems.split(",") if s.strip()]
         kb = KnowledgeBase(settings)
         cases: list[Case] = []
+        trained = None
         if args.data is not None:
-            cases += _limit(heldout_cases(args.data / "heldout.jsonl"), args.limit)
+            cases += heldout_cases(args.data / "heldout.jsonl")
+            report = json.loads((args.data / "report.json").read_text(encoding="utf-8"))
+            trained = set(report.get("trained_targets", []))
         if args.questions:
             answers = {e["doc_id"]: e["answer"] for staff in (False, True) for e in _faq_entries(kb, staff)}
             for path in args.questions:
-                cases += _limit(question_cases(path, kb, settings, answers), args.limit)
+                cases += _limit(question_cases(path, kb, settings, answers, trained), args.limit)
         systems = build_systems([n for n in names if n != "extractive"], settings, args.adapter)
         print(f"{len(cases)} cases; systems: extractive, {', '.join(systems)}")
         results = evaluate(cases, systems, settings, kb)
-    except (DataError, OSError) as exc:
+    except (DataError, LocalModelError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except openai.OpenAIError as exc:  # after the SDK's retries: one line, never a stack trace
+        print(f"error: the model could not answer ({type(exc).__name__}: {str(exc)[:300]})", file=sys.stderr)
         return 1
     results["_inputs"] = {
         "data": str(args.data) if args.data else None,
@@ -355,10 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         "cases": len(cases),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(args.out)
     print(format_table(results))
+    for origin in sorted({c.origin for c in cases}):
+        print(f"\n{origin}:\n{format_table(results, origin)}")
     print(f"saved {args.out}")
     return 0
 

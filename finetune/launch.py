@@ -15,6 +15,7 @@ resume. Exit codes: 0 done, 1 job or data failed, 2 no key, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from finetune.dataset import MIN_EXAMPLES, DataError, estimate_cost, validate_file
+from providers.chat import fine_tune_job_file
 
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -49,6 +51,21 @@ def write_id_file(path: Path, record: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_job_status(path: Path, job: Any) -> None:
+    """The job's id, model and status as last seen; best effort (following the job matters more)."""
+    error = job.error.message if getattr(job, "error", None) and job.error.message else None
+    record = {
+        "job_id": job.id,
+        "model": job.model,
+        "status": job.status,
+        "error": error,
+        "fine_tuned_model": job.fine_tuned_model,
+        "seen_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with contextlib.suppress(OSError):
+        write_id_file(path, record)
 
 
 def make_client(timeout: float = 60.0, max_retries: int = 5):
@@ -127,7 +144,11 @@ def event_line(event: Any) -> str:
 
 
 def follow(
-    client, job_id: str, poll_seconds: float, sleep: Callable[[float], None] = time.sleep
+    client,
+    job_id: str,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+    on_status: Callable[[Any], None] = lambda _job: None,
 ) -> tuple[Any, float | None]:
     """Poll the job until it ends, printing events and metrics as they arrive. The wait between polls grows
     (x1.5, at most a minute) while nothing changes and drops back when something does."""
@@ -149,6 +170,7 @@ def follow(
         if job.status != status:
             print(f"status: {job.status}", flush=True)
             status = job.status
+            on_status(job)
         if job.status in TERMINAL:
             return job, last_valid
         ceiling = max(MAX_POLL_SECONDS, poll_seconds)
@@ -247,14 +269,18 @@ def main(argv: list[str] | None = None, sleep: Callable[[float], None] = time.sl
         if client is None:
             print("No OpenAI key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another server).", file=sys.stderr)
             return 2
+        status_file = fine_tune_job_file(args.id_file)
         if args.cancel:
             job = client.fine_tuning.jobs.cancel(args.cancel)
+            write_job_status(status_file, job)
             print(f"job {job.id}: {job.status}")
             return 0
         job_id = job_id or create_job(client, args)
         resume = f"python -m finetune.launch --resume {job_id}"
         try:
-            job, last_valid = follow(client, job_id, args.poll_seconds, sleep)
+            job, last_valid = follow(
+                client, job_id, args.poll_seconds, sleep, lambda j: write_job_status(status_file, j)
+            )
         except KeyboardInterrupt:
             print(f"\nstopped following; job {job_id} keeps running. Resume with: {resume}", file=sys.stderr)
             return 130

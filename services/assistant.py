@@ -167,17 +167,29 @@ class Assistant:
         self.provider = "fake" if chat_model is not None else settings.answering_provider()
         self._chat_model = chat_model
         self._llm = None
+        self._llm_model = ""
 
     @property
     def llm(self):
-        """The chat-model answerer (`chains.llm.LLMAnswerer`), built on first use; None when extractive."""
+        """The chat-model answerer (`chains.llm.LLMAnswerer`), built on first use and again when the model to use
+        changes (a fine-tune finished, or staff switched between base and fine-tuned: the id file says which);
+        None when extractive."""
         if self.provider == "extractive":
             return None
-        if self._llm is None:
-            from chains.llm import LLMAnswerer
-            from providers.chat import build_chat_model
+        if self._chat_model is not None:
+            if self._llm is None:
+                from chains.llm import LLMAnswerer
 
-            self._llm = LLMAnswerer(self._chat_model or build_chat_model(self.settings), self.settings)
+                self._llm = LLMAnswerer(self._chat_model, self.settings)
+            return self._llm
+        from providers.chat import build_chat_model, chat_model_name
+
+        wanted = chat_model_name(self.settings)
+        if self._llm is None or self._llm_model != wanted:
+            from chains.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(build_chat_model(self.settings), self.settings)
+            self._llm_model = wanted
         return self._llm
 
     def ask(self, question: str, session_id: str = "default") -> AssistantAnswer:
@@ -271,5 +283,6 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
     """The assistant every front end uses: the settings' store and conversation log (every answer is logged
     unless `log` is False, e.g. for a batch evaluation)."""
     kb = KnowledgeBase(settings, recover_in_background=recover_in_background)
-    conversation_log = ConversationLog(settings.feedback_db, settings.phone_region) if log else None
+    published = (settings.contact_email, settings.contact_phone)
+    conversation_log = ConversationLog(settings.feedback_db, settings.phone_region, published) if log else None
     return Assistant(settings, kb, log=conversation_log)

@@ -34,9 +34,11 @@ CREATE TABLE IF NOT EXISTS interactions (
 class ConversationLog:
     """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
 
-    def __init__(self, path: str | Path, phone_region: str = "US") -> None:
+    def __init__(self, path: str | Path, phone_region: str = "US", keep: Sequence[str] = ()) -> None:
+        """`keep`: the store's own published contact details, left unmasked (base.pii.mask_pii)."""
         self.path = Path(path)
         self.phone_region = phone_region
+        self.keep = tuple(keep)
         self._lock = threading.Lock()
 
     def _con(self) -> sqlite3.Connection:
@@ -57,8 +59,8 @@ class ConversationLog:
                 (
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     session_id,
-                    mask_pii(question, self.phone_region),
-                    mask_pii(answer, self.phone_region),
+                    mask_pii(question, self.phone_region, self.keep),
+                    mask_pii(answer, self.phone_region, self.keep),
                     json.dumps(slim),
                     model,
                     int(declined),

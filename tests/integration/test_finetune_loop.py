@@ -82,12 +82,21 @@ def test_a_tiny_real_lora_run_trains_saves_and_answers(tmp_path: Path) -> None:
     data.mkdir()
     lines = []
     for n in range(12):
-        lines.append(json.dumps({"messages": [
-            {"role": "system", "content": "Answer from the passages."},
-            {"role": "user", "content": f"<passages>\n[1] Part {n} ships in {n % 5 + 1} days.\n</passages>\n"
-                                        f"Customer question: when does part {n} ship?"},
-            {"role": "assistant", "content": f"Part {n} ships in {n % 5 + 1} days [1]."},
-        ]}))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Answer from the passages."},
+                        {
+                            "role": "user",
+                            "content": f"<passages>\n[1] Part {n} ships in {n % 5 + 1} days.\n</passages>\n"
+                            f"Customer question: when does part {n} ship?",
+                        },
+                        {"role": "assistant", "content": f"Part {n} ships in {n % 5 + 1} days [1]."},
+                    ]
+                }
+            )
+        )
     (data / "train.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "adapter"
     record = local.train(data, out, max_steps=4, minutes=10, rank=4, progress=lambda _m: None)

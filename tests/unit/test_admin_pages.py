@@ -340,3 +340,45 @@ def test_add_an_answer_from_a_declined_question_then_update_it() -> None:
     at.selectbox(key="delete-target").set_value("staff_faq.json").run()
     download = at.get("download_button")
     assert len(download) == 1 and download[0].proto.label == "Download"
+
+
+def test_model_page_shows_the_job_and_its_evaluation_and_switches_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    fine_tuned = "ft:gpt-4o-mini-2024-07-18:harbor-pine:support:abc123"
+    record = {
+        "fine_tuned_model": fine_tuned,
+        "base_model": "gpt-4o-mini-2024-07-18",
+        "job_id": "ftjob-1",
+        "finished_at": "2026-12-02T01:00:00+00:00",
+        "validation_loss": 0.4321,
+        "trained_tokens": 1000,
+    }
+    settings.fine_tuned_model_file.write_text(json.dumps(record), encoding="utf-8")
+    (settings.fine_tuned_model_file.parent / "fine_tune_job.json").write_text(
+        json.dumps({"job_id": "ftjob-1", "model": "gpt-4o-mini-2024-07-18", "status": "succeeded"}), encoding="utf-8"
+    )
+    monkeypatch.setenv("ASSISTANT_FINE_TUNE_EVAL_FILE", str(settings.fine_tuned_model_file.parent / "eval.json"))
+    monkeypatch.setenv("ASSISTANT_OPENAI_API_KEY", "sk-test")  # the openai provider answers
+    get_settings.cache_clear()
+    row = {
+        "rouge_l": 0.41,
+        "grounded_correct": 80.0,
+        "wrongly_declined": 5.0,
+        "out_of_scope_declined": 95.0,
+        "invented_numbers": 2.0,
+    }
+    Path(get_settings().fine_tune_eval_file).write_text(
+        json.dumps({"extractive": row, f"fine-tuned ({fine_tuned})": row, "_inputs": {}}), encoding="utf-8"
+    )
+    at = _sign_in(_app())
+    at.switch_page("app_pages/admin_model.py").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == fine_tuned
+    assert "validation loss 0.4321" in " ".join(c.value for c in at.caption)
+    assert "succeeded" in " ".join(m.value for m in at.markdown)
+    assert list(at.dataframe[0].value["system"]) == ["extractive", f"fine-tuned ({fine_tuned})"]
+    at.radio[0].set_value("Base model (gpt-4o-mini)").run()
+    assert not at.exception, at.exception
+    assert json.loads(settings.fine_tuned_model_file.read_text(encoding="utf-8"))["active"] is False
+    assert at.metric[0].value == "gpt-4o-mini"
+    assert "From the next question on: Base model" in _messages(at)

@@ -168,3 +168,15 @@ def test_store_built_with_another_embedder_exits_2(tmp_path: Path, faq_entries: 
         assert result.stderr.startswith(f"error: the store at {store} was built with embedding model ")
         assert "'fake-hashing-64' but the app is configured with 'fake-hashing-256'" in result.stderr
         assert "reindex" in result.stderr
+
+
+def test_model_shows_and_switches_the_answering_model(tmp_path: Path) -> None:
+    id_file = Path(os.environ["ASSISTANT_FINE_TUNED_MODEL_FILE"])
+    result = run_cli("model", "--use", "base")
+    assert result.returncode == 1 and "run python -m finetune.launch first" in result.stderr
+    id_file.write_text(json.dumps({"fine_tuned_model": "ft:gpt-4o-mini-2024-07-18:shop::x1"}), encoding="utf-8")
+    assert "answering: extractive" in run_cli("model").stdout  # no key: the offline answerer
+    switched = run_cli("model", "--use", "base", "--json")
+    assert switched.returncode == 0, switched.stderr
+    assert json.loads(switched.stdout)["fine_tuned"]["active"] is False
+    assert json.loads(id_file.read_text(encoding="utf-8"))["active"] is False

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -25,8 +26,13 @@ from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
 from services.uploads import add_faq_entry
 
-GOOD = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "q 12"},
-                     {"role": "assistant", "content": "a 12"}]}  # fmt: skip
+GOOD = {
+    "messages": [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "q 12"},
+        {"role": "assistant", "content": "a 12"},
+    ]
+}
 
 
 def _line(obj) -> str:
@@ -91,7 +97,7 @@ def test_tokens_are_openai_cl100k_and_the_cost_comes_from_the_dated_price_table(
     check = FileCheck(count=100, tokens=[1000] * 100)
     line = estimate_cost(check, "gpt-3.5-turbo-0125", epochs=2)
     assert line.startswith("200,000 training tokens (2 epochs): about $1.60 at the ")
-    assert "estimated" in estimate_cost(check, "gpt-4o-mini-2024-07-18", None)  # o200k: counted with cl100k
+    assert "counted with cl100k_base" in estimate_cost(check, "gpt-4o-mini-2024-07-18", None)  # it uses o200k
     assert "no price" in estimate_cost(check, "some-local-model", None)
 
 
@@ -101,13 +107,19 @@ PLANTED = ["jane.doe@example.com", "(415) 555-2671", "4111 1111 1111 1111", "DE8
 
 @pytest.fixture
 def shop(tmp_path: Path, faq_entries: list[dict]) -> tuple[Settings, KnowledgeBase]:
-    settings = Settings(store_dir=tmp_path / "store", embedding_provider="fake", parse_isolation=False,
-                        feedback_db=tmp_path / "log.sqlite3")  # fmt: skip
+    settings = Settings(
+        store_dir=tmp_path / "store",
+        embedding_provider="fake",
+        parse_isolation=False,
+        feedback_db=tmp_path / "log.sqlite3",
+    )
     from providers.embeddings import HashingEmbeddings
 
     kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
-    more = [{"id": f"extra-{n}", "question": f"Do you sell item number {n}?", "answer": f"Yes, item {n} is $1{n}."}
-            for n in range(8)]  # fmt: skip
+    more = [
+        {"id": f"extra-{n}", "question": f"Do you sell item number {n}?", "answer": f"Yes, item {n} is $1{n}."}
+        for n in range(8)
+    ]
     kb.ingest_file(write_faq(tmp_path / "faq.json", faq_entries + more))
     assert add_faq_entry(kb, "Can I change my delivery address?", "Yes, until the order ships.").status != "rejected"
     log = ConversationLog(settings.feedback_db)
@@ -119,14 +131,16 @@ def shop(tmp_path: Path, faq_entries: list[dict]) -> tuple[Settings, KnowledgeBa
         log.rate(second, 1)
     down = log.record("s9", "can i change my delivery address", "Gift cards never expire.", [], "extractive", False)
     log.rate(down, 0)
-    # An older log row written before masking existed: prepare masks it again.
+    # Older log rows written before masking existed: prepare masks them again; an answer that gave a customer's
+    # details is left out (the model must not learn to say them, even masked).
     with sqlite3.connect(settings.feedback_db) as con:
-        con.execute(
+        insert = (
             "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined, rating) "
-            "VALUES ('2026-01-01', 'old', ?, ?, '[]', 'extractive', 0, 1)",
-            (f"my email is {PLANTED[0]}, call {PLANTED[1]}, card {PLANTED[2]}, iban {PLANTED[3]}: refund?",
-             f"We will refund you; we wrote to {PLANTED[0]}."),
-        )  # fmt: skip
+            "VALUES ('2026-01-01', ?, ?, ?, '[]', 'extractive', 0, 1)"
+        )
+        question = f"my email is {PLANTED[0]}, call {PLANTED[1]}, card {PLANTED[2]}, iban {PLANTED[3]}: refund?"
+        con.execute(insert, ("old", question, f"Call us on {settings.contact_phone} and we will refund you."))
+        con.execute(insert, ("old2", "what email do you have for me", f"We have {PLANTED[0]} on file."))
     return settings, kb
 
 
@@ -139,8 +153,10 @@ def test_prepare_writes_production_shaped_examples_without_pii(shop, tmp_path: P
     settings, kb = shop
     report = _run(settings, kb, tmp_path / "out")
     out = tmp_path / "out"
-    text = "".join((out / name).read_text(encoding="utf-8") for name in
-                   ("train.jsonl", "validation.jsonl", "heldout.jsonl", "dpo_train.jsonl"))  # fmt: skip
+    text = "".join(
+        (out / name).read_text(encoding="utf-8")
+        for name in ("train.jsonl", "validation.jsonl", "heldout.jsonl", "dpo_train.jsonl")
+    )
     for secret in PLANTED:
         assert secret not in text
     assert "[email]" in text and "[card]" in text
@@ -149,9 +165,16 @@ def test_prepare_writes_production_shaped_examples_without_pii(shop, tmp_path: P
     example = train[0]["messages"]
     assert [m["role"] for m in example[:1]] == ["system"] and example[-1]["role"] == "assistant"
     assert "<passages>" in example[-2]["content"] and "Customer question:" in example[-2]["content"]
-    faq_answers = [ex["messages"][-1]["content"] for ex in train if "[" in ex["messages"][-1]["content"]]
-    assert faq_answers, "answers cite the passage that holds them"
-    assert report["sources"]["log"] == 13 and report["sources"]["staff"] == 1
+    faq = [ex["messages"] for ex in train if "<passages>" in ex["messages"][-2]["content"]]
+    cited = [m for m in faq if re.search(r"\[(\d+)\]$", m[-1]["content"])]
+    assert cited, "answers cite the passage that holds them"
+    for m in cited:  # ... and that passage is the one with the answer's words
+        n = int(re.search(r"\[(\d+)\]$", m[-1]["content"]).group(1))
+        passage = m[-2]["content"].split(f"[{n}] (", 1)[1].split("\n\n[", 1)[0]
+        assert m[-1]["content"].rsplit(" [", 1)[0][:40] in passage
+    assert report["sources"]["log"] == 14 and report["sources"]["staff"] == 1
+    assert report["answers_with_masked_details_dropped"] == 1
+    assert f"Call us on {settings.contact_phone}" in text
     assert report["duplicates_dropped"] >= 10  # six sessions asked the same two questions
     assert report["dpo_pairs"] == 1
     dpo = json.loads((out / "dpo_train.jsonl").read_text(encoding="utf-8"))
@@ -165,9 +188,47 @@ def test_prepare_is_deterministic_and_splits_by_conversation(shop, tmp_path: Pat
     _run(settings, kb, tmp_path / "b")
     for name in ("train.jsonl", "validation.jsonl", "heldout.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert prepare.split_of("log:s1", 13, (0.1, 0.15)) == prepare.split_of("log:s1", 13, (0.1, 0.15))
     splits = {prepare.split_of(f"conv{n}", 13, (0.1, 0.15)) for n in range(200)}
     assert splits == {"train", "validation", "heldout"}
+
+
+def test_a_conversation_and_an_entry_never_span_two_splits() -> None:
+    ex = prepare.Example
+    examples = [
+        ex("log", "log:s1", "q1", "a", "faq:f.json:returns"),
+        ex("log", "log:s1", "q2", "a", "faq:f.json:gifts"),
+        ex("faq", "faq:gifts", "q3", "a", "faq:f.json:gifts"),
+        ex("faq", "faq:other", "q4", "a", "faq:f.json:x"),
+        ex("log", "log:s2", "q5", "a", "faq:f.json:returns"),
+    ]
+    keys = prepare.group_keys(examples)
+    assert keys[0] == keys[1] == keys[2] == keys[4]  # one session, and everything answered from its entries
+    assert keys[3] != keys[0]
+
+
+def test_the_output_folder_is_swapped_whole_or_not_at_all(shop, tmp_path: Path, monkeypatch) -> None:
+    settings, kb = shop
+    out = tmp_path / "out"
+    _run(settings, kb, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = prepare.os.replace
+    calls = []
+
+    def failing(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the old folder moved aside, then the new one fails to move in
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(prepare.os, "replace", failing)
+    with pytest.raises(OSError, match="disk full"):
+        _run(settings, kb, out, "--seed", "14")
+    monkeypatch.setattr(prepare.os, "replace", real)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(DataError, match="holds other files"):
+        _run(settings, kb, out)
 
 
 def test_a_refused_run_leaves_the_previous_files_untouched(shop, tmp_path: Path) -> None:

@@ -31,8 +31,11 @@ def test_a_rephrased_decline_is_still_a_decline() -> None:
 
 
 def test_summary_counts_each_kind_of_case_once() -> None:
-    cases = [Case("q1", "en", [], "ref one", False, True, "x"), Case("q2", "en", [], "ref two", False, False, "x"),
-             Case("oos", "en", [], "decline", True, False, "x")]  # fmt: skip
+    cases = [
+        Case("q1", "en", [], "ref one", False, True, "x"),
+        Case("q2", "en", [], "ref two", False, False, "x"),
+        Case("oos", "en", [], "decline", True, False, "x"),
+    ]
     answers = [
         {"declined": False, "rouge_l": 1.0, "correct": True, "invented": False, "seconds": 1.0},
         {"declined": True, "rouge_l": 0.0, "correct": False, "invented": False, "seconds": 1.0},

@@ -120,3 +120,16 @@ def test_checksums() -> None:
 def test_several_kinds_in_one_message() -> None:
     text = "I'm jane@example.com, +44 20 7946 0958, card 4111 1111 1111 1111, iban DE89 3704 0044 0532 0130 00."
     assert mask_pii(text) == "I'm [email], [phone], card [card], iban [iban]."
+
+
+def test_the_store_s_published_contacts_are_kept_only_as_whole_matches() -> None:
+    keep = ("support@harborandpine.example", "+1 (800) 555-0142")
+    text = (
+        "Write to support@harborandpine.example or call +1 (800) 555-0142 / (800) 555-0142; "
+        "jane.support@harborandpine.example, (415) 555-2671 and +44 20 7946 0958 are a customer's."
+    )
+    masked = mask_pii(text, "US", keep)
+    assert "support@harborandpine.example or call +1 (800) 555-0142 / (800) 555-0142" in masked
+    assert "jane" not in masked and "2671" not in masked and "7946" not in masked
+    assert masked.count("[email]") == 1 and masked.count("[phone]") == 2
+    assert "support@harborandpine.example" not in mask_pii(text)  # no keep list: everything is masked
