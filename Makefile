@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: run test install store embedder embedder-train lint bench eval clean chromium crash-matrix eval-intent \
+.PHONY: run api test install store embedder embedder-train lint bench eval clean chromium crash-matrix eval-intent \
 	finetune-local
 
 install: $(STAMP)
@@ -35,6 +35,10 @@ store: embedder
 
 run: store
 	$(PY) -m streamlit run streamlit_app.py
+
+# The REST API on 127.0.0.1:8000 (cli.py serve; README, REST API).
+api: store
+	$(PY) cli.py serve
 
 test: $(STAMP) chromium embedder
 	$(PY) -m ruff check .

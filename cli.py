@@ -306,6 +306,43 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The REST API (api/app.py) with uvicorn, one process: the same store, log and settings as the app."""
+    import uvicorn
+
+    from api.app import create_app
+    from base.settings import get_settings
+
+    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Create (the key is printed once, alone on the last line), list or revoke the REST API's keys."""
+    from base.settings import get_settings
+    from services.api_keys import ApiKeyError, ApiKeys
+
+    keys = ApiKeys(get_settings().api_keys_file)
+    try:
+        if args.action == "create":
+            key = keys.create(args.name or "")
+            print(f"created key {args.name!r}; it is shown only now, store it safely:", file=sys.stderr)
+            print(key)
+        elif args.action == "revoke":
+            keys.revoke(args.name or "")
+            print(f"revoked {args.name!r}")
+        else:
+            listed = keys.list()
+            if args.json:
+                print(json.dumps(listed))
+            for item in [] if args.json else listed:
+                print(f"{item['name']}\t{item['created_at']}")
+    except ApiKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from base.settings import chat_providers
 
@@ -339,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--provider", default=None, help="auto (default), " + ", ".join(chat_providers()[1:]))
         p.add_argument("--no-log", action="store_true", help="do not write the answers to the conversation log")
     add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
+    p = add("serve", cmd_serve, "start the REST API (POST /v1/chat, GET /v1/search, ...)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p = add("api-key", cmd_api_key, "create NAME | list | revoke NAME: the REST API's keys")
+    p.add_argument("action", choices=("create", "list", "revoke"))
+    p.add_argument("name", nargs="?")
     p = add("model", cmd_model, "show which chat model answers, or switch between base and fine-tuned")
     p.add_argument("--use", choices=("base", "fine-tuned"), help="switch (writes the id file's active flag)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")

@@ -153,6 +153,22 @@ class Settings(BaseSettings):
     )
     admin_session_minutes: float = Field(60.0, gt=0, description="An idle admin session signs out after this.")
 
+    # REST API (`cli.py serve`).
+    api_keys_file: Path = Field(
+        ROOT / ".data" / "api_keys.json", description="SHA-256 hashes of the API keys (`cli.py api-key create NAME`)."
+    )
+    api_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins whose pages may call the API without a key (the chat widget), e.g. "
+        '["https://shop.example"]; sent as the CORS allow-list.',
+    )
+    api_rate_per_minute: int = Field(30, ge=1, description="Requests per minute per API key and per client IP.")
+    api_max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted (413 above).")
+    api_max_concurrent: int = Field(
+        8, ge=1, description="Answers computed at once; more get 503 with Retry-After (2 cores: keep it small)."
+    )
+    api_conversation_minutes: float = Field(60.0, gt=0, description="An idle API conversation is forgotten after this.")
+
     # OpenAI or any OpenAI-compatible server.
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -60,3 +60,12 @@ def test_keys_in_the_developers_shell_do_not_reach_tests_or_their_children(monke
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     env = child_env()
     assert "OPENAI_API_KEY" not in env and "HTTPS_PROXY" not in env and env["ASSISTANT_ENV_FILE"] == ""
+
+
+def test_every_file_the_app_writes_lives_in_the_test_s_tmp_path(tmp_path: Path) -> None:
+    """The store, the log, the fine-tune id and evaluation files and the API keys: a test never touches the
+    developer's own (a test that made an API key once wrote it into the repo's .data/)."""
+    settings = get_settings()
+    written = ["store_dir", "feedback_db", "fine_tuned_model_file", "fine_tune_eval_file", "api_keys_file"]
+    for name in written:
+        assert tmp_path in Path(getattr(settings, name)).parents, name

@@ -15,11 +15,11 @@ LAYERS = [
     {"vectorstore"},
     {"chains"},
     {"services"},
-    {"app_pages", "cli", "streamlit_app"},
+    {"app_pages", "cli", "streamlit_app", "api"},
     {"finetune", "eval", "bench"},
 ]
 RANK = {package: n for n, layer in enumerate(LAYERS) for package in layer}
-FRONT_ENDS = {"app_pages", "cli", "streamlit_app"}
+FRONT_ENDS = {"app_pages", "cli", "streamlit_app", "api"}
 
 
 def _module(path: Path) -> str:
