@@ -20,12 +20,14 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +39,7 @@ from services.assistant import MAX_QUESTION_CHARS, Assistant, AssistantAnswer, o
 from services.conversations import ConversationRegistry
 
 logger = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")  # the chat widget (widget.js), served at /widget/
 MAX_K = 20
 RETRY_AFTER_BUSY = 2
 
@@ -310,6 +313,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
         body = {"status": health.status if not ready else "ready", "documents": health.documents}
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    app.mount("/widget", StaticFiles(directory=STATIC), name="widget")
     app.state.assistant = bot
     app.state.warm = warm
     app.state.conversations = conversations

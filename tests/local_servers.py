@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -10,6 +11,19 @@ from contextlib import contextmanager
 
 import pytest
 from child_env import child_env
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The flags that keep Debian's Chromium off the (closed) network and quiet in a container.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:

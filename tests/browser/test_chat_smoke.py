@@ -3,7 +3,6 @@ with sources; staff sign in, upload a file through the real upload endpoint, and
 
 from __future__ import annotations
 
-import shutil
 import sys
 import urllib.request
 from pathlib import Path
@@ -19,20 +18,7 @@ from providers.embeddings import HashingEmbeddings
 from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "harbor-and-pine-staff"
-# The flags that keep Chromium off the (closed) network and quiet in a container.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _healthy(url: str) -> bool:
@@ -61,17 +47,6 @@ def app_url(tmp_path: Path):
     url = f"http://127.0.0.1:{port}"
     with serve(argv, lambda: _healthy(url), "streamlit", cwd=ROOT, env=env):
         yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path):
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian chromium is needed: apt-get install chromium (make test does it)"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=child_env(HOME=str(tmp_path)))
-        yield chromium
-        chromium.close()
 
 
 def _ask(page, question: str) -> None:

@@ -4,7 +4,6 @@ no image from knowledge is fetched (a local server stands in for the tracker and
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import threading
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from child_env import child_env
-from local_servers import free_port, serve
+from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, serve
 
 from base.paths import ROOT
 from base.settings import Settings
@@ -21,10 +20,6 @@ from providers.embeddings import HashingEmbeddings
 from services.knowledge import KnowledgeBase
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture
