@@ -29,6 +29,7 @@ embedder-train: $(STAMP)
 	$(PY) -m finetune.embedder
 
 store: embedder
+	@$(PY) cli.py orders seed --if-missing
 	@if [ "$$($(PY) cli.py stats --json | $(PY) -c 'import json,sys; print(json.load(sys.stdin)["chunks"])')" = "0" ]; then \
 		echo "building the demo store from data/ ..."; $(PY) cli.py ingest data; \
 	else $(PY) cli.py stats; fi

@@ -343,6 +343,20 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_orders(args: argparse.Namespace) -> int:
+    """`seed`: fill the demo orders table (fictional customers; `--if-missing` leaves a filled one alone)."""
+    from base.settings import get_settings
+    from services.orders import SqliteOrders, demo_orders
+
+    table = SqliteOrders(get_settings().orders_db)
+    if args.if_missing and table.count():
+        print(f"{table.path}: {table.count()} orders already")
+        return 0
+    table.put(demo_orders(args.count))
+    print(f"{table.path}: {table.count()} demo orders")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from base.settings import chat_providers
 
@@ -382,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("api-key", cmd_api_key, "create NAME | list | revoke NAME: the REST API's keys")
     p.add_argument("action", choices=("create", "list", "revoke"))
     p.add_argument("name", nargs="?")
+    p = add("orders", cmd_orders, "seed the demo orders table (order status in the chat)")
+    p.add_argument("action", choices=("seed",))
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--if-missing", action="store_true")
     p = add("model", cmd_model, "show which chat model answers, or switch between base and fine-tuned")
     p.add_argument("--use", choices=("base", "fine-tuned"), help="switch (writes the id file's active flag)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")

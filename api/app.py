@@ -251,7 +251,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
         if not busy.acquire(blocking=False):
             raise HTTPException(503, "busy; try again shortly", {"Retry-After": str(RETRY_AFTER_BUSY)})
         try:
-            pending = bot.ask_stream(message, session_id=conversation_id)
+            pending = bot.ask_stream(message, session_id=conversation_id, client=_client_ip(request, settings))
         except Exception:
             busy.release()
             raise

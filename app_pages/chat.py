@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from app_pages.resources import assistant
+from app_pages.resources import assistant, client_id
 from app_pages.widgets import product_line
 from base.links import render_safe
 from base.settings import get_settings
@@ -89,7 +89,7 @@ if question:
     with st.chat_message("assistant"):
         result = None
         try:
-            pending = bot.ask_stream(question, session_id=state.session_id)
+            pending = bot.ask_stream(question, session_id=state.session_id, client=client_id())
             show_answer(pending.chunks())
             result = pending.result
         except Exception as exc:  # store/search failures become a message, never a stack trace

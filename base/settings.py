@@ -24,7 +24,7 @@ RetrievalMode = Literal["dense", "hybrid"]
 ChatProvider = Literal["auto", "extractive", "openai", "openai-compatible", "fake"]  # the one provider list
 ScreenModel = Literal["auto", "minilm", "off"]
 ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
-SECRET_FIELDS = ("openai_api_key", "admin_password_hash")
+SECRET_FIELDS = ("openai_api_key", "admin_password_hash", "orders_token")
 
 
 class Settings(BaseSettings):
@@ -168,6 +168,19 @@ class Settings(BaseSettings):
         8, ge=1, description="Answers computed at once; more get 503 with Retry-After (2 cores: keep it small)."
     )
     api_conversation_minutes: float = Field(60.0, gt=0, description="An idle API conversation is forgotten after this.")
+
+    # Order status ("where is my order?", services/orders.py).
+    orders_db: Path = Field(
+        ROOT / ".data" / "orders.sqlite3", description="The demo orders table (`cli.py orders seed`)."
+    )
+    orders_url: str | None = Field(
+        None, description="A shop's own order service (`GET {url}/orders/{number}`); unset: the SQLite table."
+    )
+    orders_token: str | None = Field(None, description="Bearer token for `orders_url`.")
+    order_max_failures: int = Field(
+        5, ge=1, description="Failed order checks allowed per conversation and per client IP within the window."
+    )
+    order_failure_window_minutes: float = Field(15.0, gt=0)
 
     # OpenAI or any OpenAI-compatible server.
     openai_api_key: str | None = Field(

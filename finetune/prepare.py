@@ -111,6 +111,8 @@ def from_log(rows: list[dict], memory_turns: int) -> tuple[list[Example], list[d
     examples, down = [], []
     sessions: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
+        if row.get("model") == "orders":  # order-status turns are answered by code, and hold no answer to learn
+            continue
         earlier = sessions[row["session_id"]]
         if row.get("rating") == 1 and not row.get("declined"):
             sources = json.loads(row.get("sources") or "[]")

@@ -28,6 +28,7 @@ from chains.gate import DeclineGate, GateDecision
 from chains.memory import SessionMemory, Turn
 from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
+from services.orders import FailureLimiter, HttpOrders, OrderDesk, SqliteOrders
 
 MAX_QUESTION_CHARS = 1000
 logger = logging.getLogger(__name__)
@@ -156,11 +157,13 @@ class Assistant:
         memory: SessionMemory | None = None,
         chat_model: BaseChatModel | None = None,
         log: ConversationLog | None = None,
+        orders: OrderDesk | None = None,
     ) -> None:
         self.settings = settings
         self.kb = kb or KnowledgeBase(settings)
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
         self.log = log
+        self.orders = orders
         self.contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
         self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
@@ -192,21 +195,25 @@ class Assistant:
             self._llm_model = wanted
         return self._llm
 
-    def ask(self, question: str, session_id: str = "default") -> AssistantAnswer:
+    def ask(self, question: str, session_id: str = "default", client: str = "local") -> AssistantAnswer:
         """Answer one message in the context of the session's previous turns."""
-        pending = self.ask_stream(question, session_id)
+        pending = self.ask_stream(question, session_id, client)
         for _ in pending.chunks():
             pass
         assert pending.result is not None
         return pending.result
 
-    def ask_stream(self, question: str, session_id: str = "default") -> PendingAnswer:
-        """Like `ask`, streaming the text; a failing chat model falls back to the extractive answer."""
+    def ask_stream(self, question: str, session_id: str = "default", client: str = "local") -> PendingAnswer:
+        """Like `ask`, streaming the text; a failing chat model falls back to the extractive answer. `client`
+        (the caller's IP) limits failed order checks across conversations."""
         t0 = time.perf_counter()
         question = (question or "").strip()[:MAX_QUESTION_CHARS]
         if not question:
             return PendingAnswer(["Please type a question."], lambda t: AssistantAnswer(t, declined=True))
         lang = detect_language(question)
+        order = self.orders.reply(session_id, question, lang, client) if self.orders else None
+        if order is not None:  # answered by code from the order source; no model, no retrieval
+            return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
         history = self.memory.history(session_id)
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
@@ -243,6 +250,16 @@ class Assistant:
         answer = AssistantAnswer(text, list(basis.used), model, basis.declined, q.standalone, q.language)
         answer.interaction_id = self._record(q.session_id, q.text, answer)
         answer.seconds = time.perf_counter() - q.started
+        return answer
+
+    def _finish_order(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
+        """An order-status turn: remembered and logged without the order's details, so they never reach a chat
+        model's history, the analytics or a training file."""
+        self.memory.add(session_id, Turn(question, "(order status answered by the order desk)"))
+        answer = AssistantAnswer(text, model="orders", language=lang)
+        logged = AssistantAnswer("(order status answered by the order desk)", model="orders", language=lang)
+        answer.interaction_id = self._record(session_id, question, logged)
+        answer.seconds = time.perf_counter() - t0
         return answer
 
     def _record(self, session_id: str, question: str, answer: AssistantAnswer) -> int | None:
@@ -283,6 +300,14 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
     """The assistant every front end uses: the settings' store and conversation log (every answer is logged
     unless `log` is False, e.g. for a batch evaluation)."""
     kb = KnowledgeBase(settings, recover_in_background=recover_in_background)
+    source = (
+        HttpOrders(settings.orders_url, settings.orders_token)
+        if settings.orders_url
+        else SqliteOrders(settings.orders_db)
+    )
+    limiter = FailureLimiter(settings.order_max_failures, settings.order_failure_window_minutes * 60)
+    contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
+    orders = OrderDesk(source, contact, limiter)
     published = (settings.contact_email, settings.contact_phone)
     conversation_log = ConversationLog(settings.feedback_db, settings.phone_region, published) if log else None
-    return Assistant(settings, kb, log=conversation_log)
+    return Assistant(settings, kb, log=conversation_log, orders=orders)

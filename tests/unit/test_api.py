@@ -230,3 +230,25 @@ def test_api_keys_are_stored_as_hashes_and_revocable(tmp_path: Path) -> None:
         keys.create("bad name!")
     keys.revoke("crm")
     assert keys.verify(key) is None and keys.list() == []
+
+
+def test_order_status_over_the_api_answers_only_the_verified_owner_and_logs_no_details(tmp_path: Path) -> None:
+    from services.orders import OrderDesk, SqliteOrders, demo_orders
+
+    client, key, bot = _make(tmp_path)
+    table = SqliteOrders(tmp_path / "orders.sqlite3")
+    orders = demo_orders(40)
+    table.put(orders)
+    bot.orders = OrderDesk(table, {"email": "s@x.example", "phone": "1", "hours": "9-5"})
+    order = next(o for o in orders if o.status == "shipped")
+    auth = {"Authorization": f"Bearer {key}"}
+    first = client.post("/v1/chat", headers=auth, json={"message": "where is my order?", "stream": False}).json()
+    assert "order number" in first["answer"] and first["model"] == "orders" and first["sources"] == []
+    conversation = {"conversation_id": first["conversation_id"], "stream": False}
+    second = client.post("/v1/chat", headers=auth, json={**conversation, "message": order.number}).json()
+    assert "email" in second["answer"]
+    third = client.post("/v1/chat", headers=auth, json={**conversation, "message": order.email}).json()
+    assert order.tracking in third["answer"] and order.street not in third["answer"]
+    remembered = " ".join(t.answer for t in bot.memory.history(first["conversation_id"]))
+    logged = " ".join(r["answer"] for r in bot.log.rows())
+    assert order.tracking not in remembered and order.tracking not in logged  # never reaches a model or the log

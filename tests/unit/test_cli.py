@@ -180,3 +180,10 @@ def test_model_shows_and_switches_the_answering_model(tmp_path: Path) -> None:
     assert switched.returncode == 0, switched.stderr
     assert json.loads(switched.stdout)["fine_tuned"]["active"] is False
     assert json.loads(id_file.read_text(encoding="utf-8"))["active"] is False
+
+
+def test_orders_seed_fills_the_demo_table_once() -> None:
+    seeded = run_cli("orders", "seed", "--count", "5")
+    assert seeded.returncode == 0 and seeded.stdout.strip().endswith("5 demo orders")
+    again = run_cli("orders", "seed", "--if-missing")
+    assert again.returncode == 0 and "5 orders already" in again.stdout
