@@ -21,6 +21,7 @@ if is_admin():
             st.Page("app_pages/admin_search.py", title="Search preview", icon="🔎", url_path="admin-search"),
             st.Page("app_pages/admin_analytics.py", title="Analytics", icon="📈", url_path="admin-analytics"),
             st.Page("app_pages/admin_model.py", title="Model", icon="🧠", url_path="admin-model"),
+            st.Page("app_pages/admin_inbox.py", title="Inbox", icon="📥", url_path="admin-inbox"),
         ],
     }
     if st.sidebar.button("Sign out", icon="🔒"):

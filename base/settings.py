@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     )
     api_conversation_minutes: float = Field(60.0, gt=0, description="An idle API conversation is forgotten after this.")
 
+    # Hand-off to people (services/handoff.py): tickets staff answer on the admin Inbox page.
+    tickets_db: Path = Field(ROOT / ".data" / "tickets.sqlite3", description="Hand-off tickets (the Inbox page).")
+
     # Order status ("where is my order?", services/orders.py).
     orders_db: Path = Field(
         ROOT / ".data" / "orders.sqlite3", description="The demo orders table (`cli.py orders seed`)."

@@ -27,6 +27,7 @@ from chains.extractive import Contact, Extracted, ExtractiveAnswerer
 from chains.gate import DeclineGate, GateDecision
 from chains.memory import SessionMemory, Turn
 from services.conversation_log import ConversationLog
+from services.handoff import HandoffDesk, TicketStore
 from services.knowledge import KnowledgeBase
 from services.orders import FailureLimiter, HttpOrders, OrderDesk, SqliteOrders
 
@@ -158,12 +159,14 @@ class Assistant:
         chat_model: BaseChatModel | None = None,
         log: ConversationLog | None = None,
         orders: OrderDesk | None = None,
+        handoff: HandoffDesk | None = None,
     ) -> None:
         self.settings = settings
         self.kb = kb or KnowledgeBase(settings)
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
         self.log = log
         self.orders = orders
+        self.handoff = handoff
         self.contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
         self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
@@ -211,6 +214,10 @@ class Assistant:
         if not question:
             return PendingAnswer(["Please type a question."], lambda t: AssistantAnswer(t, declined=True))
         lang = detect_language(question)
+        if self.handoff is not None:
+            handed = self.handoff.reply(session_id, question, self.memory.history(session_id), lang)
+            if handed is not None:  # an offer, or the ticket made from the customer's email
+                return PendingAnswer([handed], lambda t: self._finish_handoff(session_id, question, t, lang, t0))
         order = self.orders.reply(session_id, question, lang, client) if self.orders else None
         if order is not None:  # answered by code from the order source; no model, no retrieval
             return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
@@ -221,10 +228,12 @@ class Assistant:
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)
         offline = self.extractive.answer(hits, lang)  # declined = the gate's decision, for every provider
+        offer = self.handoff.after_answer(session_id, offline.declined, lang) if self.handoff else None
         llm = self.llm
         if llm is None or offline.declined:  # no model call when the knowledge does not hold the answer
             model = "extractive" if llm is None else f"{llm.name} (declined: no matching knowledge)"
-            return PendingAnswer([offline.text], lambda t: self._finish(q, t, model, offline))
+            pieces = [offline.text, f"\n\n{offer}"] if offer else [offline.text]
+            return PendingAnswer(pieces, lambda t: self._finish(q, t, model, offline))
         stream = _ModelStream(llm.stream(q.standalone, hits, history), offline.text)
 
         def done(text: str) -> AssistantAnswer:
@@ -250,6 +259,14 @@ class Assistant:
         answer = AssistantAnswer(text, list(basis.used), model, basis.declined, q.standalone, q.language)
         answer.interaction_id = self._record(q.session_id, q.text, answer)
         answer.seconds = time.perf_counter() - q.started
+        return answer
+
+    def _finish_handoff(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
+        """A hand-off turn: logged (masked, as every turn), not remembered: the customer's email address in it must
+        not reach a chat model's history."""
+        answer = AssistantAnswer(text, model="handoff", language=lang)
+        answer.interaction_id = self._record(session_id, question, answer)
+        answer.seconds = time.perf_counter() - t0
         return answer
 
     def _finish_order(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
@@ -309,5 +326,6 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
     contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
     orders = OrderDesk(source, contact, limiter)
     published = (settings.contact_email, settings.contact_phone)
+    handoff = HandoffDesk(TicketStore(settings.tickets_db), settings.phone_region, published)
     conversation_log = ConversationLog(settings.feedback_db, settings.phone_region, published) if log else None
-    return Assistant(settings, kb, log=conversation_log, orders=orders)
+    return Assistant(settings, kb, log=conversation_log, orders=orders, handoff=handoff)

@@ -32,10 +32,12 @@ from typing import Protocol
 ORDER_NUMBER = re.compile(r"\b(?:hp|HP|Hp)[\s#-]?(\d{6})\b")
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 POSTCODE = re.compile(r"(?<![\d-])(\d{5})(?:-\d{4})?(?![\d-])")
-INTENT = re.compile(
-    r"\b(where('?s| is)? my (order|package|parcel)|track(ing)?\b|order status|status of my order|"
-    r"has my order (shipped|been shipped)|when will my order (arrive|come)|my order number|"
-    r"d[oó]nde est[aá] mi (pedido|paquete)|estado de mi pedido|rastre(ar|o)|seguimiento)",
+INTENT = re.compile(  # a customer asking about their own order (not "do you offer tracking?")
+    r"\b(where('?s| is)? my (order|package|parcel|delivery)|track (my|an?|the) (order|package|parcel)|"
+    r"(status|tracking) (of|for|on) my (order|package|parcel)|(my )?order status|"
+    r"has my (order|package|parcel) (shipped|been shipped|arrived)|"
+    r"when will my (order|package|parcel) (arrive|come|ship)|"
+    r"d[oó]nde est[aá] mi (pedido|paquete)|estado de mi pedido|rastrear mi (pedido|paquete)|seguimiento de mi pedido)",
     re.IGNORECASE,
 )
 

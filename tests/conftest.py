@@ -65,6 +65,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ASSISTANT_FINE_TUNE_EVAL_FILE", str(tmp_path / "finetune_eval.json"))
     monkeypatch.setenv("ASSISTANT_API_KEYS_FILE", str(tmp_path / "api_keys.json"))
     monkeypatch.setenv("ASSISTANT_ORDERS_DB", str(tmp_path / "orders.sqlite3"))
+    monkeypatch.setenv("ASSISTANT_TICKETS_DB", str(tmp_path / "tickets.sqlite3"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING_PROVIDER", "fake")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     get_settings.cache_clear()

@@ -382,3 +382,31 @@ def test_model_page_shows_the_job_and_its_evaluation_and_switches_models(monkeyp
     assert json.loads(settings.fine_tuned_model_file.read_text(encoding="utf-8"))["active"] is False
     assert at.metric[0].value == "gpt-4o-mini"
     assert "From the next question on: Base model" in _messages(at)
+
+
+def test_inbox_lists_a_ticket_and_staff_answer_it_and_save_it_as_an_faq_entry() -> None:
+    from services.handoff import TicketStore
+
+    tickets = TicketStore(get_settings().tickets_db)
+    tid = tickets.create(
+        "jane@example.com",
+        "declined twice",
+        [
+            {"role": "customer", "text": "Do you sell replacement tent poles?"},
+            {"role": "assistant", "text": "I'm sorry, I couldn't find that."},
+        ],
+    )
+    at = _sign_in(_app())
+    at.switch_page("app_pages/admin_inbox.py").run()
+    assert not at.exception, at.exception
+    assert "Reply to: jane@example.com" in " ".join(c.value for c in at.caption)
+    assert any("Do you sell replacement tent poles?" in t.value for t in at.text)
+    at.text_area(key=f"answer-{tid}").input("Yes: replacement poles are $19 each; email us the tent model.")
+    next(b for b in at.button if b.label == "Save answer").click().run()
+    assert f"Ticket #{tid}: answer recorded." in _messages(at)
+    assert tickets.get(tid).status == "answered"
+    next(b for b in at.button if b.label == "Save as FAQ entry").click().run()
+    assert not at.exception, at.exception
+    assert "FAQ entry added" in _messages(at)
+    hits = _kb().search("replacement tent poles", 1)
+    assert hits and "$19 each" in hits[0].snippet

@@ -66,6 +66,14 @@ def test_every_file_the_app_writes_lives_in_the_test_s_tmp_path(tmp_path: Path) 
     """The store, the log, the fine-tune id and evaluation files and the API keys: a test never touches the
     developer's own (a test that made an API key once wrote it into the repo's .data/)."""
     settings = get_settings()
-    written = ["store_dir", "feedback_db", "fine_tuned_model_file", "fine_tune_eval_file", "api_keys_file", "orders_db"]
+    written = [
+        "store_dir",
+        "feedback_db",
+        "fine_tuned_model_file",
+        "fine_tune_eval_file",
+        "api_keys_file",
+        "orders_db",
+        "tickets_db",
+    ]
     for name in written:
         assert tmp_path in Path(getattr(settings, name)).parents, name

@@ -153,6 +153,9 @@ def test_failures_are_limited_per_conversation_and_per_client(desk: OrderDesk) -
 def test_messages_not_about_orders_pass_through(desk: OrderDesk) -> None:
     assert desk.reply("x", "Do gift cards expire?") is None
     assert desk.reply("x", "what is your return policy for 30 days?") is None
+    assert desk.reply("x", "Do you offer tracking on international orders?") is None
+    assert desk.reply("x", "how long does shipping to 97201 take?") is None  # a postcode alone is not a lookup
+    assert "order number" in desk.reply("y", "How do I check my order status?").text
 
 
 class _OrderService(BaseHTTPRequestHandler):

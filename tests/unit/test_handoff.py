@@ -1,0 +1,77 @@
+"""Hand-off to people: the offer (asked for a person, or declined twice in a row), the ticket made from the
+customer's email with a masked transcript, and what staff do with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import DATA
+
+from base.settings import Settings
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.conversation_log import ConversationLog
+from services.handoff import HandoffDesk, TicketStore
+from services.knowledge import KnowledgeBase
+
+STORE_PHONE = "+1 (800) 555-0142"
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Assistant:
+    settings = Settings(
+        store_dir=tmp_path / "store",
+        embedding_provider="fake",
+        parse_isolation=False,
+        decline_thresholds={"en": 0.3, "es": 0.3},
+    )
+    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([DATA / "faq" / "store_faq.json"]).ok
+    desk = HandoffDesk(TicketStore(tmp_path / "tickets.sqlite3"), "US", ("support@harborandpine.example", STORE_PHONE))
+    return Assistant(settings, kb, log=ConversationLog(tmp_path / "log.sqlite3"), handoff=desk)
+
+
+def test_asking_for_a_person_then_leaving_an_email_makes_a_masked_ticket(bot: Assistant) -> None:
+    bot.ask("My card 4111 1111 1111 1111 was charged twice, call me on (415) 555-2671", "s1")
+    offer = bot.ask("I want to talk to a human", "s1")
+    assert "email address" in offer.answer and offer.model == "handoff"
+    done = bot.ask("sure, it's jane.doe@example.com", "s1")
+    assert "ticket #1" in done.answer
+    [ticket] = bot.handoff.tickets.list("open")
+    assert ticket.email == "jane.doe@example.com" and ticket.reason == "asked for a person"
+    text = " ".join(t["text"] for t in ticket.transcript)
+    assert "4111" not in text and "2671" not in text and "jane.doe" not in text
+    assert "[card]" in text and "[phone]" in text and "[email]" in text
+    assert ticket.first_question.startswith("My card [card]")
+    history = " ".join(f"{t.question} {t.answer}" for t in bot.memory.history("s1"))
+    assert "jane.doe" not in history  # the hand-off turns are not remembered for a chat model
+
+
+def test_two_declines_in_a_row_bring_the_offer_once(bot: Assistant) -> None:
+    first = bot.ask("zzzz qqqq xxxx", "s2")
+    assert first.declined and "follow up" not in first.answer
+    second = bot.ask("wwww vvvv yyyy", "s2")
+    assert second.declined and "Would you like a person from our team to follow up?" in second.answer
+    no = bot.ask("no thanks", "s2")
+    assert no.answer == "No problem. Ask me anything else."
+    answered = bot.ask("Do gift cards expire?", "s2")
+    assert "expire" in answered.answer.lower() and "follow up" not in answered.answer
+    assert bot.handoff.tickets.list() == []
+
+
+def test_moving_on_after_an_offer_answers_the_question(bot: Assistant) -> None:
+    bot.ask("can I speak to an agent", "s3")
+    answer = bot.ask("Do gift cards expire?", "s3")
+    assert "expire" in answer.answer.lower() and answer.model != "handoff"
+
+
+def test_staff_answer_and_close_a_ticket(tmp_path: Path) -> None:
+    tickets = TicketStore(tmp_path / "t.sqlite3")
+    tid = tickets.create("a@example.com", "declined twice", [{"role": "customer", "text": "Do you sell kayaks?"}])
+    with pytest.raises(ValueError, match="empty"):
+        tickets.answer(tid, "  ")
+    tickets.answer(tid, "Not yet, but paddles are coming in spring.")
+    assert tickets.get(tid).status == "answered" and tickets.list("open") == []
+    tickets.close(tid)
+    assert tickets.get(tid).status == "closed"
