@@ -75,6 +75,15 @@ class ChatOut(BaseModel):
     interaction_id: int | None
 
 
+class ErrorOut(BaseModel):
+    error: str
+
+
+def _errors(*codes: int) -> dict:
+    """The error responses an endpoint documents (all `{"error": "..."}`)."""
+    return {code: {"model": ErrorOut} for code in codes}
+
+
 class RateLimiter:
     """At most `per_minute` calls per key in any sliding minute."""
 
@@ -235,7 +244,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
             "interaction_id": answer.interaction_id,
         }
 
-    @app.post("/v1/chat", response_model=ChatOut, responses={200: {"content": {"text/event-stream": {}}}})
+    @app.post(
+        "/v1/chat",
+        response_model=ChatOut,
+        responses={200: {"content": {"text/event-stream": {}}}, **_errors(401, 404, 413, 422, 429, 500, 503)},
+    )
     def chat(body: ChatIn, request: Request):
         """Answer one message; streams `delta` events with text pieces, then one `done` event with the sources."""
         channel = admit(request)
@@ -280,7 +293,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
-    @app.get("/v1/search")
+    @app.get("/v1/search", responses=_errors(401, 422, 429, 500, 503))
     def search(
         request: Request, q: str = Query(min_length=1, max_length=MAX_QUESTION_CHARS), k: int = Query(4, ge=1, le=MAX_K)
     ) -> dict:
@@ -292,7 +305,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
             raise HTTPException(503, "the store cannot be searched right now", {"Retry-After": "5"}) from exc
         return {"hits": _sources(hits)}
 
-    @app.post("/v1/feedback", status_code=204)
+    @app.post("/v1/feedback", status_code=204, responses=_errors(401, 404, 413, 422, 429, 500))
     def feedback(body: FeedbackIn, request: Request) -> None:
         """Thumbs up (1), down (0) or cleared (null) for an answer of the caller's own conversation."""
         channel = admit(request)
@@ -304,7 +317,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={503: {"description": "loading, or the store cannot be read"}})
     def readyz() -> JSONResponse:
         if not warm.is_set():
             return JSONResponse({"status": "loading"}, status_code=503, headers={"Retry-After": "5"})
