@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from base.clients import client_address
 from base.errors import StoreError
 from base.settings import Settings
 from base.types import Hit
@@ -97,6 +98,9 @@ class RateLimiter:
         """0 when the call may go ahead (and is counted), else the seconds to wait."""
         with self._lock:
             now = self.clock()
+            if len(self._calls) > 10_000:  # drop idle keys so a stream of new clients cannot grow this forever
+                for idle in [k for k, c in self._calls.items() if not c or now - c[-1] >= 60]:
+                    del self._calls[idle]
             calls = self._calls[key]
             while calls and now - calls[0] >= 60:
                 calls.popleft()
@@ -128,18 +132,11 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
+                if seen > self.limit:  # FastAPI passes an HTTPException from body reading through as is
+                    raise HTTPException(413, f"the request body is larger than {self.limit} bytes")
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _send_json(send, 413, f"the request body is larger than {self.limit} bytes")
-
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, counted, send)
 
 
 async def _send_json(send, status: int, error: str) -> None:
@@ -147,6 +144,37 @@ async def _send_json(send, status: int, error: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _once(func):
+    """`func` callable once; later calls do nothing (a slot released by the stream's end or by a disconnect)."""
+    lock = threading.Lock()
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+        func()
+
+    return call
+
+
+class _ReleasingStream(StreamingResponse):
+    """A streaming response that gives its concurrency slot back however it ends: a client that disconnects before
+    the first piece means the generator never starts, so its own `finally` never runs."""
+
+    def __init__(self, release, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _sources(hits: list[Hit]) -> list[dict]:
@@ -161,11 +189,8 @@ def _sse(event: str, data: dict) -> str:
 
 
 def _client_ip(request: Request, settings: Settings) -> str:
-    if settings.login_trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else None
+    return client_address(request.headers.get("x-forwarded-for"), peer, settings.login_trust_forwarded_for)
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None, keys: ApiKeys | None = None) -> FastAPI:
@@ -186,14 +211,14 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
             warm.set()
 
     app = FastAPI(title=f"{settings.store_name} assistant API", version="1", docs_url=None, redoc_url=None)
-    app.add_middleware(
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(  # outermost: a refusal (413, 429, ...) still carries the headers the widget needs to read it
         CORSMiddleware,
         allow_origins=list(settings.api_allowed_origins),
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "Authorization"],
         max_age=600,
     )
-    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     threading.Thread(target=warm_up, name="api-warm-up", daemon=True).start()
 
     @app.exception_handler(StarletteHTTPException)
@@ -226,7 +251,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
             if not origin or origin not in settings.api_allowed_origins:
                 raise HTTPException(401, "send Authorization: Bearer KEY, or call from an allowed origin")
             channel = f"origin:{origin}"
-        for bucket in (channel, f"ip:{_client_ip(request, settings)}"):
+        # A key has its own budget; the widget's origin is shared by every visitor (and its Origin header can be
+        # sent by anyone), so origin callers are limited per client IP only.
+        buckets = [f"ip:{_client_ip(request, settings)}"] + ([channel] if channel.startswith("key:") else [])
+        for bucket in buckets:
             wait = limiter.retry_after(bucket)
             if wait:
                 raise HTTPException(429, "too many requests; try again later", {"Retry-After": str(wait)})
@@ -255,25 +283,23 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
         message = body.message.strip()
         if not message:
             raise HTTPException(422, "message: the message is empty")
-        if body.conversation_id is None:
-            conversation_id = conversations.open(channel)
-        elif not conversations.resume(body.conversation_id, channel):
+        if body.conversation_id is not None and not conversations.resume(body.conversation_id, channel):
             raise HTTPException(404, "unknown conversation; omit conversation_id to start a new one")
-        else:
-            conversation_id = body.conversation_id
         if not busy.acquire(blocking=False):
             raise HTTPException(503, "busy; try again shortly", {"Retry-After": str(RETRY_AFTER_BUSY)})
+        release = _once(busy.release)
         try:
+            conversation_id = body.conversation_id or conversations.open(channel)
             pending = bot.ask_stream(message, session_id=conversation_id, client=_client_ip(request, settings))
-        except Exception:
-            busy.release()
+        except BaseException:
+            release()
             raise
         if not body.stream:
             try:
                 for _ in pending.chunks():
                     pass
             finally:
-                busy.release()
+                release()
             assert pending.result is not None
             return finish(conversation_id, pending.result)
 
@@ -288,10 +314,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
                 logger.exception("streaming an answer failed")
                 yield _sse("error", {"error": "the answer could not be completed"})
             finally:
-                busy.release()
+                release()
 
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+        return _ReleasingStream(release, events(), media_type="text/event-stream", headers=headers)
 
     @app.get("/v1/search", responses=_errors(401, 422, 429, 500, 503))
     def search(

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from base.clients import client_address
 from base.settings import get_settings
 from services.assistant import Assistant, open_assistant
 from services.auth import LoginLimiter
@@ -39,16 +40,19 @@ def login_limiter() -> LoginLimiter:
 
 
 def client_id() -> str:
-    """Who the failed sign-ins are counted against: the client's IP when Streamlit knows it (the first
-    X-Forwarded-For address when the settings say a trusted proxy sets it)."""
-    ip = None
+    """Who the failed sign-ins and order checks are counted against: the client's IP when Streamlit knows it (behind
+    a trusted proxy, the X-Forwarded-For entry that proxy appended: `base.clients.client_address`)."""
     try:
-        if get_settings().login_trust_forwarded_for:
-            ip = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip() or None
-        ip = ip or st.context.ip_address
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
     except Exception:  # no request context
-        ip = None
-    return ip if isinstance(ip, str) and ip else "local"  # AppTest hands out a mock here
+        return "local"
+    if not isinstance(peer, str):  # AppTest hands out a mock here
+        peer = None
+    address = client_address(
+        forwarded if isinstance(forwarded, str) else None, peer, get_settings().login_trust_forwarded_for
+    )
+    return address if address != "unknown" else "local"
 
 
 def is_admin() -> bool:

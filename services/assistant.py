@@ -270,12 +270,13 @@ class Assistant:
         return answer
 
     def _finish_order(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
-        """An order-status turn: remembered and logged without the order's details, so they never reach a chat
-        model's history, the analytics or a training file."""
-        self.memory.add(session_id, Turn(question, "(order status answered by the order desk)"))
+        """An order-status turn: remembered and logged without the order's details or the customer's (order number,
+        email, postcode), so they never reach a chat model's history, the analytics, a ticket or a training file."""
+        placeholder = "(order status answered by the order desk)"
+        self.memory.add(session_id, Turn("(order details given to the order desk)", placeholder))
         answer = AssistantAnswer(text, model="orders", language=lang)
-        logged = AssistantAnswer("(order status answered by the order desk)", model="orders", language=lang)
-        answer.interaction_id = self._record(session_id, question, logged)
+        logged = AssistantAnswer(placeholder, model="orders", language=lang)
+        answer.interaction_id = self._record(session_id, "(order details given to the order desk)", logged)
         answer.seconds = time.perf_counter() - t0
         return answer
 

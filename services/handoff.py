@@ -36,6 +36,7 @@ TEXT = {
         "created": "Thanks. I've passed this conversation to our team (ticket #{id}); they'll reply to the email "
         "address you gave, usually within one business day.",
         "declined": "No problem. Ask me anything else.",
+        "already": "I've already passed this conversation to our team; they'll reply by email.",
     },
     "es": {
         "offer": "¿Quieres que una persona de nuestro equipo te responda? Envíame tu correo y les paso esta "
@@ -43,6 +44,7 @@ TEXT = {
         "created": "Gracias. He pasado esta conversación a nuestro equipo (ticket #{id}); te responderán al correo que "
         "indicaste, normalmente en un día hábil.",
         "declined": "De acuerdo. Pregúntame lo que quieras.",
+        "already": "Ya pasé esta conversación a nuestro equipo; te responderán por correo.",
     },
 }
 
@@ -142,10 +144,14 @@ def _ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
+MAX_TICKETS_PER_CONVERSATION = 2
+
+
 @dataclass
 class _State:
     declines: int = 0  # in a row
     offered: str = ""  # the reason of a pending offer, "" when none
+    tickets: int = 0  # made from this conversation (a cap keeps one chat from flooding the Inbox)
 
 
 class HandoffDesk:
@@ -168,6 +174,9 @@ class HandoffDesk:
         with self._lock:
             state = self._get(session)
             email = EMAIL.search(message)
+            if state.tickets >= MAX_TICKETS_PER_CONVERSATION:
+                state.offered = ""
+                return TEXT.get(lang, TEXT["en"])["already"] if WANTS_PERSON.search(message) else None
             if state.offered and email:
                 reason, state.offered, state.declines = state.offered, "", 0
             elif state.offered and NO.search(message):
@@ -187,6 +196,7 @@ class HandoffDesk:
 
     def _ticket(self, state: _State, message: str, history: list[Turn], lang: str, email: str, reason: str) -> str:
         state.offered = ""
+        state.tickets += 1
         transcript = []
         for turn in history:
             transcript.append({"role": "customer", "text": mask_pii(turn.question, self.region, self.keep)})
@@ -200,7 +210,7 @@ class HandoffDesk:
         with self._lock:
             state = self._get(session)
             state.declines = state.declines + 1 if declined else 0
-            if state.declines >= 2 and not state.offered:
+            if state.declines >= 2 and not state.offered and state.tickets < MAX_TICKETS_PER_CONVERSATION:
                 state.offered = "declined twice"
                 return TEXT.get(lang, TEXT["en"])["offer"]
         return None

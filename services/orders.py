@@ -14,6 +14,7 @@ Orders come from an `OrderSource`: `SqliteOrders` (the demo table, seeded by `cl
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import sqlite3
@@ -101,9 +102,14 @@ class Order:
 
     @classmethod
     def from_json(cls, data: dict) -> Order:
+        """An order from a source's JSON; ValueError when it is not one (no dict, no number, email or postcode)."""
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("number", "email", "postcode")):
+            raise ValueError("not an order record")
         fields = {k: data.get(k) for k in cls.__dataclass_fields__}
-        fields["items"] = list(data.get("items") or [])
+        fields["items"] = [str(i) for i in data.get("items") or []] if isinstance(data.get("items"), list) else []
         fields["notes"] = str(data.get("notes") or "")
+        for key in ("name", "street", "city", "state", "status", "ordered_on"):
+            fields[key] = str(fields.get(key) or "")
         return cls(**fields)
 
 
@@ -173,6 +179,17 @@ class SqliteOrders:
             )
 
 
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the bearer token must not travel to another host."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+logger = logging.getLogger(__name__)
+
+
 class HttpOrders:
     """A shop's own order service: `GET {base_url}/orders/{number}` with an optional bearer token."""
 
@@ -187,14 +204,19 @@ class HttpOrders:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return Order.from_json(json.loads(response.read(1_000_000)))
+            with _NO_REDIRECTS.open(request, timeout=self.timeout) as response:
+                body = response.read(1_000_000)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
             raise OrderServiceError(f"order service answered {exc.code}") from exc
-        except (OSError, ValueError, TypeError) as exc:
+        except OSError as exc:
             raise OrderServiceError(str(exc)) from exc
+        try:
+            return Order.from_json(json.loads(body))
+        except (ValueError, TypeError) as exc:  # a broken record answers like an unknown order: nothing to tell
+            logger.warning("order service returned a malformed record for an order number: %s", exc)
+            return None
 
 
 _FIRST = [
@@ -326,6 +348,7 @@ class FailureLimiter:
         return times
 
     def blocked(self, *keys: str) -> bool:
+        """True when any key has used up its failures."""
         with self._lock:
             return any(len(self._recent(k)) >= self.max_failures for k in keys)
 
@@ -333,6 +356,16 @@ class FailureLimiter:
         with self._lock:
             for key in keys:
                 self._recent(key).append(self.clock())
+            if len(self._failures) > 10_000:  # forget keys with no recent failure
+                for idle in [k for k in self._failures if not self._recent(k)]:
+                    del self._failures[idle]
+
+    def refund(self, *keys: str) -> None:
+        """Take back the failure reserved for a check that then succeeded."""
+        with self._lock:
+            for key in keys:
+                if self._failures.get(key):
+                    self._failures[key].pop()
 
 
 @dataclass
@@ -384,7 +417,8 @@ class OrderDesk:
             if email or postcode:
                 slots.contact = (email.group(0) if email else postcode.group(1)).strip().lower()
             keys = (f"conversation:{conversation}", f"client:{client}")
-            if self.limiter.blocked(*keys):
+            order_key = f"order:{slots.number}" if slots.number else None
+            if self.limiter.blocked(*keys, *([order_key] if order_key else [])):
                 slots.number = slots.contact = None
                 slots.asked = False
                 return OrderReply(self._text(lang, "paused"))
@@ -401,18 +435,24 @@ class OrderDesk:
             wanted_number, given = slots.number, slots.contact
             slots.number = slots.contact = None  # every lookup needs both halves again
             slots.asked = False
+            # Count the check as failed before looking (refunded on success), so parallel attempts cannot all slip
+            # under the limit while lookups are in flight. Failures also count against the order number itself:
+            # a new conversation or a new IP does not buy new guesses at one customer's postcode.
+            charged = (*keys, f"order:{wanted_number}")
+            self.limiter.fail(*charged)
         try:
             order = self.source.get(wanted_number)
         except OrderServiceError:
+            self.limiter.refund(*charged)
             return OrderReply(self._text(lang, "unavailable"))
         if order is None or not _matches(order, given):
-            self.limiter.fail(*keys)
             return OrderReply(self._text(lang, "failed"))
+        self.limiter.refund(*charged)
         return OrderReply(describe(order), verified=True)
 
 
 def _matches(order: Order, given: str) -> bool:
     import hmac
 
-    secret = order.email.strip().lower() if "@" in given else order.postcode.strip()
+    secret = (order.email or "").strip().lower() if "@" in given else (order.postcode or "").strip()
     return hmac.compare_digest(secret.encode(), given.encode())

@@ -109,7 +109,7 @@
     node.appendChild(list);
   }
 
-  function showRating(node, interactionId) {
+  function showRating(node, interactionId, ratedConversation) {
     if (interactionId === null || interactionId === undefined) return;
     var box = el("div", "hp-rate");
     [["Helpful", 1], ["Not helpful", 0]].forEach(function (pair) {
@@ -120,7 +120,7 @@
         fetch(api + "/v1/feedback", {
           method: "POST",
           headers: {"Content-Type": "application/json"},
-          body: JSON.stringify({conversation_id: conversationId, interaction_id: interactionId, rating: pair[1]})
+          body: JSON.stringify({conversation_id: ratedConversation, interaction_id: interactionId, rating: pair[1]})
         }).then(function (r) {
           box.textContent = r.ok ? "Thanks for your feedback." : "Your feedback could not be saved.";
         }, function () { box.textContent = "Your feedback could not be saved."; });
@@ -141,7 +141,7 @@
       conversationId = data.conversation_id;
       node.firstChild.textContent = data.answer;
       showSources(node, data.sources);
-      showRating(node, data.interaction_id);
+      showRating(node, data.interaction_id, data.conversation_id);
     } else if (event === "error") {
       node.className = "hp-msg hp-error";
       node.firstChild.textContent = data.error || "Sorry, something went wrong.";

@@ -249,6 +249,40 @@ def test_order_status_over_the_api_answers_only_the_verified_owner_and_logs_no_d
     assert "email" in second["answer"]
     third = client.post("/v1/chat", headers=auth, json={**conversation, "message": order.email}).json()
     assert order.tracking in third["answer"] and order.street not in third["answer"]
-    remembered = " ".join(t.answer for t in bot.memory.history(first["conversation_id"]))
-    logged = " ".join(r["answer"] for r in bot.log.rows())
-    assert order.tracking not in remembered and order.tracking not in logged  # never reaches a model or the log
+    turns = bot.memory.history(first["conversation_id"])
+    remembered = " ".join(f"{t.question} {t.answer}" for t in turns)
+    logged = " ".join(f"{r['question']} {r['answer']}" for r in bot.log.rows())
+    for secret in (order.tracking, order.number, order.email):  # neither the order's nor the customer's details
+        assert secret not in remembered and secret not in logged  # ever reach a chat model's history or the log
+
+
+def test_a_streamed_oversized_body_is_413_and_widget_callers_share_no_rate_bucket(tmp_path: Path) -> None:
+    client, key, _bot = _make(tmp_path, api_max_body_bytes=2048, api_rate_per_minute=2, login_trust_forwarded_for=True)
+
+    def chunks():
+        yield b'{"message": "'
+        for _ in range(10):
+            yield b"a" * 500
+        yield b'"}'
+
+    response = client.post(
+        "/v1/chat", headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, content=chunks()
+    )
+    assert response.status_code == 413 and "larger than 2048 bytes" in response.json()["error"]
+    # Visitors of the widget's origin (behind a trusted proxy) each get their own budget: one cannot use up the
+    # site's, and a client-written X-Forwarded-For entry does not buy a new one.
+    for ip in ("198.51.100.1", "198.51.100.2"):
+        for _ in range(2):
+            ok = client.get("/v1/search", params={"q": "x"}, headers={"Origin": ORIGIN, "X-Forwarded-For": ip})
+            assert ok.status_code == 200
+    spoofed = {"Origin": ORIGIN, "X-Forwarded-For": "1.2.3.4, 198.51.100.1"}
+    assert client.get("/v1/search", params={"q": "x"}, headers=spoofed).status_code == 429
+
+
+def test_a_slot_is_given_back_when_the_client_goes_away(tmp_path: Path) -> None:
+    client, key, _bot = _make(tmp_path / "s", api_max_concurrent=1)
+    auth = {"Authorization": f"Bearer {key}"}
+    for _ in range(3):  # open a stream and drop it without reading: the slot must come back each time
+        with client.stream("POST", "/v1/chat", json={"message": "Do gift cards expire?"}, headers=auth) as r:
+            assert r.status_code == 200
+    assert client.post("/v1/chat", json={"message": "hi", "stream": False}, headers=auth).status_code == 200

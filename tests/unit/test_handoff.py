@@ -75,3 +75,11 @@ def test_staff_answer_and_close_a_ticket(tmp_path: Path) -> None:
     assert tickets.get(tid).status == "answered" and tickets.list("open") == []
     tickets.close(tid)
     assert tickets.get(tid).status == "closed"
+
+
+def test_one_conversation_cannot_flood_the_inbox(bot: Assistant) -> None:
+    for n in range(4):
+        bot.ask("let me speak to a human", "flood")
+        bot.ask(f"victim{n}@example.com", "flood")
+    assert len(bot.handoff.tickets.list()) == 2
+    assert "already passed this conversation" in bot.ask("I want to talk to a person", "flood").answer

@@ -197,3 +197,43 @@ def test_the_http_source_reads_a_shop_s_order_service() -> None:
         assert "can't reach" in unauthorised.reply("u", f"order {order.number} {order.email}").text
     finally:
         server.shutdown()
+
+
+def test_each_limit_holds_on_its_own(desk: OrderDesk) -> None:
+    target = ORDERS[4]
+    # Per client: five failures from five conversations of one client.
+    for i in range(5):
+        desk.reply(f"c{i}", f"order {ORDERS[20 + i].number} email guess@example.com", client="10.1.1.1")
+    assert "paused" in desk.reply("c-new", f"order {target.number} {target.email}", client="10.1.1.1").text
+    # Per conversation: five failures in one conversation from five clients.
+    for i in range(5):
+        desk.reply("one", f"order {ORDERS[30 + i].number} email guess@example.com", client=f"10.2.2.{i}")
+    assert "paused" in desk.reply("one", f"order {target.number} {target.email}", client="10.2.2.99").text
+    # Per order number: five guesses at one customer's postcode from new conversations and new clients.
+    victim = ORDERS[40]
+    for i in range(5):
+        desk.reply(f"g{i}", f"order {victim.number} postcode {10000 + i}", client=f"10.3.3.{i}")
+    stopped = desk.reply("g-new", f"order {victim.number} {victim.email}", client="10.3.3.99")
+    assert not stopped.verified and "paused" in stopped.text
+    assert desk.reply("fine", f"order {target.number} {target.email}", client="10.9.9.9").verified
+
+
+def test_a_malformed_record_from_the_order_service_answers_like_an_unknown_order() -> None:
+    class Broken(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'["not", "an", "order"]' if self.path.endswith("HP-111111") else b'{"number": "HP-222222"}'
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        desk = OrderDesk(HttpOrders(f"http://127.0.0.1:{server.server_port}"), CONTACT)
+        assert desk.reply("m", "order HP-111111 a@example.com").text == FAILED
+        assert desk.reply("m", "order HP-222222 a@example.com").text == FAILED
+    finally:
+        server.shutdown()
