@@ -76,6 +76,7 @@ class Example:
     hits: list[Hit] = field(default_factory=list)
     inserted: bool = False  # the target passage was not retrieved and was put in
     rejected: dict | None = None  # DPO: the thumbs-down answer this corrects
+    searched: str | None = None  # the question as the app searched it, when the log kept it
 
 
 # -- sources ------------------------------------------------------------------------------------------------
@@ -118,7 +119,9 @@ def from_log(rows: list[dict], memory_turns: int) -> tuple[list[Example], list[d
             sources = json.loads(row.get("sources") or "[]")
             target = sources[0].get("doc_id") if sources else None
             history = [Turn(r["question"], r["answer"]) for r in earlier[-memory_turns:]]
-            examples.append(Example("log", f"log:{row['session_id']}", row["question"], row["answer"], target, history))
+            example = Example("log", f"log:{row['session_id']}", row["question"], row["answer"], target, history)
+            example.searched = row.get("standalone") or None  # as the app searched it (the chat model's rewrite)
+            examples.append(example)
         elif row.get("rating") == 0:
             down.append(row)
         earlier.append(row)
@@ -377,15 +380,16 @@ def collect(args: argparse.Namespace, settings, kb, rng: random.Random) -> tuple
 
 
 def retrieve(examples: list[Example], kb, settings, progress=print_now) -> dict[str, Hit]:
-    """The passages production would send for each example (the offline rewrite of a follow-up, top_k), in
-    batches; returns a passage of every document seen, to put a missed target in place (`place_target`)."""
+    """The passages production would send for each example (top_k, for the question as the app searched it: the
+    log keeps that; otherwise the offline rewrite of a follow-up), in batches; returns a passage of every document
+    seen, to put a missed target in place (`place_target`)."""
     from chains.condense import condense_question
 
     by_doc: dict[str, Hit] = {}
     batch = 128
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
-        queries = [condense_question(e.question, e.history) for e in chunk]
+        queries = [e.searched or condense_question(e.question, e.history) for e in chunk]
         for ex, hits in zip(chunk, kb.search_many(queries, settings.top_k), strict=True):
             ex.hits = hits
             for hit in hits:

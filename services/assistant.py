@@ -286,7 +286,15 @@ class Assistant:
         if self.log is None:
             return None
         try:
-            return self.log.record(session_id, question, answer.answer, answer.sources, answer.model, answer.declined)
+            return self.log.record(
+                session_id,
+                question,
+                answer.answer,
+                answer.sources,
+                answer.model,
+                answer.declined,
+                standalone=answer.standalone_question or None,
+            )
         except Exception:
             logger.exception("could not write the conversation log %s", self.log.path)
             return None

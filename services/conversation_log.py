@@ -45,17 +45,28 @@ class ConversationLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         con.executescript(_SCHEMA)
+        columns = {row[1] for row in con.execute("PRAGMA table_info(interactions)")}
+        if "standalone" not in columns:  # logs written before it existed gain the column (NULL for old rows)
+            con.execute("ALTER TABLE interactions ADD COLUMN standalone TEXT")
         return con
 
     def record(
-        self, session_id: str, question: str, answer: str, sources: Sequence[Hit], model: str, declined: bool
+        self,
+        session_id: str,
+        question: str,
+        answer: str,
+        sources: Sequence[Hit],
+        model: str,
+        declined: bool,
+        standalone: str | None = None,
     ) -> int:
-        """Store one answered question (masked); returns its id for the rating."""
+        """Store one answered question (masked); returns its id for the rating. `standalone` is the question as it
+        was searched (a follow-up rewritten with the history), so fine-tuning data can retrieve the same passages."""
         slim = [{"source": s.source, "doc_id": s.doc_id} for s in sources]
         with self._lock, self._con() as con:
             cur = con.execute(
-                "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined, "
+                "standalone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     session_id,
@@ -64,6 +75,7 @@ class ConversationLog:
                     json.dumps(slim),
                     model,
                     int(declined),
+                    mask_pii(standalone, self.phone_region, self.keep) if standalone else None,
                 ),
             )
             return int(cur.lastrowid)
