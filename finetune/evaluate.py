@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from base.files import write_json_atomic
 from base.paths import ROOT
 from base.text import print_now
 from base.types import Hit
@@ -372,10 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         "limit": args.limit,
         "cases": len(cases),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(args.out)
+    write_json_atomic(args.out, results)
     print(format_table(results))
     for origin in sorted({c.origin for c in cases}):
         print(f"\n{origin}:\n{format_table(results, origin)}")

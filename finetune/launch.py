@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from base.files import write_json_atomic
 from finetune.dataset import MIN_EXAMPLES, DataError, estimate_cost, validate_file
 from providers.chat import fine_tune_job_file
 
@@ -45,14 +44,6 @@ def data_hash(*paths: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def write_id_file(path: Path, record: dict[str, Any]) -> None:
-    """Write the id file atomically: the app never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_job_status(path: Path, job: Any) -> None:
     """The job's id, model and status as last seen; best effort (following the job matters more)."""
     error = job.error.message if getattr(job, "error", None) and job.error.message else None
@@ -65,7 +56,7 @@ def write_job_status(path: Path, job: Any) -> None:
         "seen_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with contextlib.suppress(OSError):
-        write_id_file(path, record)
+        write_json_atomic(path, record)
 
 
 def make_client(timeout: float = 60.0, max_retries: int = 5):
@@ -197,7 +188,7 @@ def finish(job: Any, last_valid: float | None, args: argparse.Namespace) -> int:
     }
     print(f"fine-tuned model {job.fine_tuned_model} (job {job.id})", flush=True)
     try:
-        write_id_file(args.id_file, record)
+        write_json_atomic(args.id_file, record)
     except OSError as exc:
         raise LaunchError(f"cannot write {args.id_file}: {exc}; the model above is ready") from exc
     print(f"written to {args.id_file}; the app now answers with it")

@@ -7,12 +7,11 @@ fine-tuned model id written by the fine-tune script when there is one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from base.files import write_json_atomic
 from base.settings import Settings
 
 
@@ -37,10 +36,7 @@ def use_fine_tuned(active: bool, id_file: Path) -> dict:
     if record is None:
         raise FileNotFoundError(f"no fine-tuned model in {id_file}")
     record["active"] = bool(active)
-    fd, tmp = tempfile.mkstemp(prefix=f".{id_file.name}.", suffix=".tmp", dir=id_file.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, id_file)
+    write_json_atomic(id_file, record)
     return record
 
 

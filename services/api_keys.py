@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+
+from base.files import write_json_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -45,12 +45,7 @@ class ApiKeys:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, dict]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=2) + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, data, mode=0o600)
 
     def create(self, name: str) -> str:
         """A new key for `name` (returned once, never stored)."""
