@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Written solid or in groups of four; a trailing word of four letters may be caught as a group (trimmed below).
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}"
@@ -96,7 +96,7 @@ def mask_pii(text: str, region: str = "US", keep: tuple[str, ...] | list[str] = 
     `jane.support@shop.example` is masked even when `support@shop.example` is kept."""
     emails = {k.lower() for k in keep if "@" in k}
     phones = frozenset(_digits(k) for k in keep if "@" not in k and len(_digits(k)) >= 7)
-    text = _EMAIL.sub(lambda m: m.group(0) if m.group(0).lower() in emails else "[email]", text)
+    text = EMAIL.sub(lambda m: m.group(0) if m.group(0).lower() in emails else "[email]", text)
     text = _mask_ibans(text)
     text = _sub_valid(_CARD, text, lambda s: luhn_ok(re.sub(r"\D", "", s)), "[card]")
     text = _SSN.sub("[ssn]", text)
@@ -107,5 +107,5 @@ def pii_strings(text: str, region: str = "US") -> list[str]:
     """The emails and phone numbers written in `text`, as written (a store's passages name its own contacts)."""
     from phonenumbers import Leniency, PhoneNumberMatcher
 
-    found = _EMAIL.findall(text) + [m.raw_string for m in PhoneNumberMatcher(text, region, Leniency.STRICT_GROUPING)]
+    found = EMAIL.findall(text) + [m.raw_string for m in PhoneNumberMatcher(text, region, Leniency.STRICT_GROUPING)]
     return found + [m.group(0) for m in _INTERNATIONAL.finditer(text)]

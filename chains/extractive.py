@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from base.language import hit_language
+from base.settings import Settings
 from base.types import Hit, ProductFacts
 from chains.gate import DeclineGate
 
@@ -35,6 +36,16 @@ class Contact:
     email: str
     phone: str
     hours: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Contact:
+        return cls(settings.contact_email, settings.contact_phone, settings.contact_hours)
+
+
+def decline_sentence(contact: Contact, lang: str) -> str:
+    """The decline with the store's contact route, in the customer's language (the offline answerer's, and the
+    one fine-tuning data teaches a chat model)."""
+    return DECLINE.get(lang, DECLINE["en"]).format(**vars(contact))
 
 
 @dataclass
@@ -88,7 +99,7 @@ class ExtractiveAnswerer:
         self.second_margin = second_margin
 
     def decline_text(self, lang: str) -> str:
-        return DECLINE.get(lang, DECLINE["en"]).format(**self.contact.__dict__)
+        return decline_sentence(self.contact, lang)
 
     def answer(self, hits: list[Hit], lang: str) -> Extracted:
         decision = self.gate.decide(hits, lang)

@@ -32,8 +32,8 @@ _CL100K_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|"""
     r"""\s+(?!\S)|\s"""
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CITATION = re.compile(r"\[\d+\]")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # a number as a fact: 30, 4.99, 1,234.50
+CITATION = re.compile(r"\[\d+\]")  # a passage citation: [2]
 _LIST_MARKER = re.compile(r"^\s*\d{1,2}[.)](?=\s)", re.MULTILINE)  # "1. Log in": an ordinal, not a fact
 
 
@@ -189,8 +189,8 @@ def _example_problem(example: dict, method: str) -> str | None:
 def invented_numbers(answer: str, grounds: str) -> list[str]:
     """Numbers the answer states that appear nowhere in `grounds` (the question and the passages); citation
     markers like [2] and list ordinals ("2. Go to ...") are not numbers."""
-    known = set(_NUMBER.findall(_CITATION.sub(" ", grounds)))
-    stated = _NUMBER.findall(_LIST_MARKER.sub(" ", _CITATION.sub(" ", answer)))
+    known = set(NUMBER.findall(CITATION.sub(" ", grounds)))
+    stated = NUMBER.findall(_LIST_MARKER.sub(" ", CITATION.sub(" ", answer)))
     return sorted({n for n in stated if n not in known})
 
 

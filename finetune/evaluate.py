@@ -34,12 +34,10 @@ from base.files import write_json_atomic
 from base.paths import ROOT
 from base.text import print_now
 from base.types import Hit
-from finetune.dataset import DataError, invented_numbers
+from finetune.dataset import CITATION, NUMBER, DataError, invented_numbers
 
 SYSTEMS = ("extractive", "base", "fine-tuned", "local", "local-base")
 _WORD = re.compile(r"\w+")
-_CITATION = re.compile(r"\[\d+\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP = frozenset(  # words of four letters or more that say nothing about which fact an answer states
     {
         "your",
@@ -83,7 +81,7 @@ class Case:
 
 # -- metrics ------------------------------------------------------------------------------------------------
 def words(text: str) -> list[str]:
-    return _WORD.findall(_CITATION.sub(" ", text).lower())
+    return _WORD.findall(CITATION.sub(" ", text).lower())
 
 
 def rouge_l(candidate: str, reference: str) -> float:
@@ -106,9 +104,9 @@ def rouge_l(candidate: str, reference: str) -> float:
 
 def states_fact(answer: str, reference: str) -> bool:
     """Every number of the reference, and at least half its content words, are in the answer."""
-    ref = _CITATION.sub(" ", reference)
-    said = set(_NUMBER.findall(_CITATION.sub(" ", answer)))
-    if any(n not in said for n in set(_NUMBER.findall(ref))):
+    ref = CITATION.sub(" ", reference)
+    said = set(NUMBER.findall(CITATION.sub(" ", answer)))
+    if any(n not in said for n in set(NUMBER.findall(ref))):
         return False
     content = {w for w in words(ref) if len(w) > 3 and w not in _STOP and not w.isdigit()}
     if not content:
@@ -156,9 +154,9 @@ def question_cases(path: Path, kb, settings, answers: dict[str, str], trained: s
     prepared data's trained entries (`trained`), a case says whether its entry's answer was a training target
     (`seen`: a new wording of a trained answer) or not (`unseen`)."""
     from base.language import detect_language
-    from chains.extractive import DECLINE
+    from chains.extractive import Contact, decline_sentence
 
-    contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
+    contact = Contact.of(settings)
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [i for i in items if not i["relevant"] or any(r in answers for r in i["relevant"])]
     hits = kb.search_many([i["query"] for i in items], settings.top_k)
@@ -166,7 +164,7 @@ def question_cases(path: Path, kb, settings, answers: dict[str, str], trained: s
     for item, found in zip(items, hits, strict=True):
         lang = detect_language(item["query"])
         relevant = [answers[r] for r in item["relevant"] if r in answers]
-        reference = relevant[0] if relevant else DECLINE[lang].format(**contact)
+        reference = relevant[0] if relevant else decline_sentence(contact, lang)
         origin = f"questions:{path.name}"
         if trained is not None and item["relevant"]:
             origin += ":seen" if any(r in trained for r in item["relevant"]) else ":unseen"
@@ -232,17 +230,14 @@ def evaluate(
     from chains.extractive import Contact, ExtractiveAnswerer
     from chains.gate import DeclineGate
     from chains.llm import answer_messages
+    from finetune.prepare import chat_dicts
 
     gate = DeclineGate(kb.decline_thresholds)
-    extractive = ExtractiveAnswerer(
-        Contact(settings.contact_email, settings.contact_phone, settings.contact_hours), gate
-    )
+    extractive = ExtractiveAnswerer(Contact.of(settings), gate)
     rows: dict[str, list[dict]] = {"extractive": [], **{name: [] for name in systems}}
     for n, case in enumerate(cases, 1):
         if not case.messages:
-            from finetune.prepare import _dump
-
-            case.messages = _dump(answer_messages(settings, case.question, case.hits, []))
+            case.messages = chat_dicts(answer_messages(settings, case.question, case.hits, []))
         offline = extractive.answer(case.hits, case.lang)
         decline_text = extractive.decline_text(case.lang)
         grounds = case.question + " " + " ".join(h.text for h in case.hits)
@@ -339,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from base.settings import Settings
     from finetune.local import LocalModelError
-    from finetune.prepare import _faq_entries
+    from finetune.prepare import faq_entries
     from services.knowledge import KnowledgeBase
 
     settings = Settings()
@@ -354,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             report = json.loads((args.data / "report.json").read_text(encoding="utf-8"))
             trained = set(report.get("trained_targets", []))
         if args.questions:
-            answers = {e["doc_id"]: e["answer"] for staff in (False, True) for e in _faq_entries(kb, staff)}
+            answers = {e["doc_id"]: e["answer"] for staff in (False, True) for e in faq_entries(kb, staff)}
             for path in args.questions:
                 cases += _limit(question_cases(path, kb, settings, answers, trained), args.limit)
         systems = build_systems([n for n in names if n != "extractive"], settings, args.adapter)

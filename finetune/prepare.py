@@ -80,7 +80,7 @@ class Example:
 
 
 # -- sources ------------------------------------------------------------------------------------------------
-def _faq_entries(kb, staff: bool) -> list[dict]:
+def faq_entries(kb, staff: bool) -> list[dict]:
     """FAQ entries of the store (staff = only the *Add an answer* file, else every other FAQ file)."""
     from loaders import load_file
     from services.uploads import STAFF_FAQ
@@ -103,7 +103,7 @@ def from_faq(kb, staff: bool) -> list[Example]:
     source = "staff" if staff else "faq"
     return [
         Example(source, f"{source}:{e['doc_id']}", e["question"], e["answer"], e["doc_id"])
-        for e in _faq_entries(kb, staff)
+        for e in faq_entries(kb, staff)
     ]
 
 
@@ -324,7 +324,8 @@ class Masker:
 MASKS = ("[email]", "[phone]", "[card]", "[iban]", "[ssn]")
 
 
-def _dump(messages: list) -> list[dict]:
+def chat_dicts(messages: list) -> list[dict]:
+    """LangChain messages as OpenAI chat dicts (the training file's and the evaluation's format)."""
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     return [{"role": roles[m.type], "content": str(m.content)} for m in messages]
 
@@ -334,7 +335,7 @@ def to_messages(ex: Example, settings, mask: Masker) -> list[dict]:
 
     passages = format_context(ex.hits)
     history = [Turn(mask(t.question, passages), mask(t.answer, passages)) for t in ex.history]
-    messages = _dump(answer_messages(settings, mask(ex.question, passages), ex.hits, history))
+    messages = chat_dicts(answer_messages(settings, mask(ex.question, passages), ex.hits, history))
     return [*messages, {"role": "assistant", "content": mask(cited(ex.answer, ex), passages)}]
 
 
@@ -356,7 +357,7 @@ def dpo_pairs(down: list[dict], staff: list[Example]) -> list[Example]:
 
 # -- the run ------------------------------------------------------------------------------------------------
 def collect(args: argparse.Namespace, settings, kb, rng: random.Random) -> tuple[list[Example], list[Example]]:
-    from chains.extractive import DECLINE
+    from chains.extractive import Contact, decline_sentence
     from services.conversation_log import ConversationLog
 
     examples: list[Example] = []
@@ -374,8 +375,8 @@ def collect(args: argparse.Namespace, settings, kb, rng: random.Random) -> tuple
     if "bitext" in args.sources:
         examples += from_bitext(args.bitext, settings, args.bitext_max, rng)
     if "decline" in args.sources:
-        contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
-        examples += from_out_of_scope(lambda lang: DECLINE[lang].format(**contact))
+        contact = Contact.of(settings)
+        examples += from_out_of_scope(lambda lang: decline_sentence(contact, lang))
     return examples, dpo_pairs(down, staff)
 
 

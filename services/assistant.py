@@ -167,7 +167,7 @@ class Assistant:
         self.log = log
         self.orders = orders
         self.handoff = handoff
-        self.contact = Contact(settings.contact_email, settings.contact_phone, settings.contact_hours)
+        self.contact = Contact.of(settings)
         self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
         self.provider = "fake" if chat_model is not None else settings.answering_provider()
@@ -214,14 +214,14 @@ class Assistant:
         if not question:
             return PendingAnswer(["Please type a question."], lambda t: AssistantAnswer(t, declined=True))
         lang = detect_language(question)
+        history = self.memory.history(session_id)
         if self.handoff is not None:
-            handed = self.handoff.reply(session_id, question, self.memory.history(session_id), lang)
+            handed = self.handoff.reply(session_id, question, history, lang)
             if handed is not None:  # an offer, or the ticket made from the customer's email
                 return PendingAnswer([handed], lambda t: self._finish_handoff(session_id, question, t, lang, t0))
         order = self.orders.reply(session_id, question, lang, client) if self.orders else None
         if order is not None:  # answered by code from the order source; no model, no retrieval
             return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
-        history = self.memory.history(session_id)
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
             hits = self.kb.search(q.standalone, self.settings.top_k)
@@ -332,8 +332,7 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
         else SqliteOrders(settings.orders_db)
     )
     limiter = FailureLimiter(settings.order_max_failures, settings.order_failure_window_minutes * 60)
-    contact = {"email": settings.contact_email, "phone": settings.contact_phone, "hours": settings.contact_hours}
-    orders = OrderDesk(source, contact, limiter)
+    orders = OrderDesk(source, vars(Contact.of(settings)), limiter)
     published = (settings.contact_email, settings.contact_phone)
     handoff = HandoffDesk(TicketStore(settings.tickets_db), settings.phone_region, published)
     conversation_log = ConversationLog(settings.feedback_db, settings.phone_region, published) if log else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from base.pii import mask_pii
+from base.pii import EMAIL, mask_pii
 from chains.memory import Turn
 
 WANTS_PERSON = re.compile(
@@ -26,7 +26,6 @@ WANTS_PERSON = re.compile(
     r"\bhablar con (una persona|alguien|un agente|un humano)|\b(agente|persona) (real|humano)",
     re.IGNORECASE,
 )
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 NO = re.compile(r"^\s*(no|nope|no thanks|no gracias|not now|ahora no)\b", re.IGNORECASE)
 
 TEXT = {

@@ -30,8 +30,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from base.pii import EMAIL
+
 ORDER_NUMBER = re.compile(r"\b(?:hp|HP|Hp)[\s#-]?(\d{6})\b")
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 POSTCODE = re.compile(r"(?<![\d-])(\d{5})(?:-\d{4})?(?![\d-])")
 INTENT = re.compile(  # a customer asking about their own order (not "do you offer tracking?")
     r"\b(where('?s| is)? my (order|package|parcel|delivery)|track (my|an?|the) (order|package|parcel)|"
