@@ -80,3 +80,17 @@ def docx_bytes(blocks: list[tuple[str, str]]) -> bytes:
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
+
+
+def faq_store(root: Path, **settings):
+    """Settings for a store under `root` (the fake embedder, in-process parsing, `settings` on top) and its
+    knowledge base holding the demo FAQ (ingested once)."""
+    from base.settings import Settings
+    from providers.embeddings import HashingEmbeddings
+    from services.knowledge import KnowledgeBase
+
+    config = Settings(store_dir=root / "store", embedding_provider="fake", parse_isolation=False, **settings)
+    kb = KnowledgeBase(config, embeddings=HashingEmbeddings())
+    if kb.stats()["chunks"] == 0:
+        assert kb.ingest_paths([DATA / "faq" / "store_faq.json"]).ok
+    return config, kb

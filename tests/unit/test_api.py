@@ -8,33 +8,21 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import DATA
+from helpers import faq_store
 
 from api.app import RateLimiter, create_app
-from base.settings import Settings
-from providers.embeddings import HashingEmbeddings
 from services.api_keys import ApiKeyError, ApiKeys
 from services.assistant import Assistant
 from services.conversation_log import ConversationLog
-from services.knowledge import KnowledgeBase
 
 ORIGIN = "https://shop.example"
 
 
 def _make(tmp_path: Path, **overrides) -> tuple[TestClient, str, Assistant]:
     values = dict(
-        store_dir=tmp_path / "store",
-        embedding_provider="fake",
-        parse_isolation=False,
-        decline_thresholds={"en": 0.3, "es": 0.3},
-        api_allowed_origins=[ORIGIN],
-        api_keys_file=tmp_path / "keys.json",
+        decline_thresholds={"en": 0.3, "es": 0.3}, api_allowed_origins=[ORIGIN], api_keys_file=tmp_path / "keys.json"
     )
-    values.update(overrides)
-    settings = Settings(**values)
-    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
-    if kb.stats()["chunks"] == 0:
-        assert kb.ingest_paths([DATA / "faq" / "store_faq.json"]).ok
+    settings, kb = faq_store(tmp_path, **(values | overrides))
     bot = Assistant(settings, kb, log=ConversationLog(tmp_path / "log.sqlite3"))
     key = ApiKeys(settings.api_keys_file).create("shop-backend")
     return TestClient(create_app(settings, bot)), key, bot

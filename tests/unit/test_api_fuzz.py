@@ -7,31 +7,20 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from helpers import DATA
+from helpers import faq_store
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from base.settings import Settings
-from providers.embeddings import HashingEmbeddings
 from services.api_keys import ApiKeys
 from services.assistant import Assistant
-from services.knowledge import KnowledgeBase
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("fuzz")
-    settings = Settings(
-        store_dir=tmp / "store",
-        embedding_provider="fake",
-        parse_isolation=False,
-        api_keys_file=tmp / "keys.json",
-        api_rate_per_minute=100_000,
-    )
-    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
-    assert kb.ingest_paths([DATA / "faq" / "store_faq.json"]).ok
+    settings, kb = faq_store(tmp, api_keys_file=tmp / "keys.json", api_rate_per_minute=100_000)
     key = ApiKeys(settings.api_keys_file).create("fuzz")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings, Assistant(settings, kb)))
     return schema, key

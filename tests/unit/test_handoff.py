@@ -6,28 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import DATA
+from helpers import faq_store
 
-from base.settings import Settings
-from providers.embeddings import HashingEmbeddings
 from services.assistant import Assistant
 from services.conversation_log import ConversationLog
 from services.handoff import HandoffDesk, TicketStore
-from services.knowledge import KnowledgeBase
 
 STORE_PHONE = "+1 (800) 555-0142"
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> Assistant:
-    settings = Settings(
-        store_dir=tmp_path / "store",
-        embedding_provider="fake",
-        parse_isolation=False,
-        decline_thresholds={"en": 0.3, "es": 0.3},
-    )
-    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
-    assert kb.ingest_paths([DATA / "faq" / "store_faq.json"]).ok
+    settings, kb = faq_store(tmp_path, decline_thresholds={"en": 0.3, "es": 0.3})
     desk = HandoffDesk(TicketStore(tmp_path / "tickets.sqlite3"), "US", ("support@harborandpine.example", STORE_PHONE))
     return Assistant(settings, kb, log=ConversationLog(tmp_path / "log.sqlite3"), handoff=desk)
 
