@@ -33,9 +33,32 @@ def _progress_printer():
     return show
 
 
+def _column_map(path: Path | None) -> dict[str, str] | None:
+    """The --columns file: a JSON object mapping our field names to the CSV's column names."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: --columns {path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise SystemExit(f'error: --columns {path}: expected an object like {{"name": "Product Name"}}')
+    from loaders.catalogue import FIELDS
+
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise SystemExit(
+            f"error: --columns {path}: unknown field(s) {', '.join(unknown)} (fields: {', '.join(FIELDS)})"
+        )
+    if "name" not in data:
+        raise SystemExit(f"error: --columns {path}: the mapping needs a column for 'name'")
+    return data
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    columns = _column_map(args.columns)
     kb = _kb(args)
-    report = kb.ingest_paths(args.paths, progress=_progress_printer())
+    report = kb.ingest_paths(args.paths, progress=_progress_printer(), columns=columns)
     if args.json:
         print(
             json.dumps(
@@ -372,6 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("ingest", cmd_ingest, "add or replace files (or every supported file under a folder)")
     p.add_argument("paths", nargs="+")
+    p.add_argument(
+        "--columns",
+        type=Path,
+        metavar="MAP.json",
+        help='catalogue CSVs: JSON mapping our fields to the file\'s columns, e.g. {"name": "Product Name", '
+        '"price": "Selling Price"}; remembered for the file name',
+    )
     p = add("search", cmd_search, "retrieve the best chunks for a query")
     p.add_argument("query", nargs="?")
     p.add_argument("--batch", type=Path, help="file with one query per line")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages.resources import conversation_log, knowledge_base, require_admin
@@ -10,6 +12,10 @@ from base.errors import StoreError
 from base.exports import neutralise_rows
 from base.links import render_safe
 from base.settings import get_settings
+from loaders.base import LoaderError, csv_rows
+from loaders.catalogue import FIELDS as CATALOGUE_FIELDS
+from loaders.catalogue import preview_catalogue
+from loaders.faq import is_faq_header
 from services.analytics import summarize
 from services.knowledge import KnowledgeBase
 from services.uploads import (
@@ -64,6 +70,57 @@ files = st.file_uploader(
     accept_multiple_files=True,
     key=f"uploader-{state.uploader_key}",
 )
+
+
+def catalogue_mappings(uploaded: list) -> dict[str, dict[str, str]]:
+    """For each catalogue CSV in the upload: the mapping that will be used (remembered for its name, else
+    detected), editable, with the first products as they will be read. Returns the mappings staff changed
+    or that were remembered (they are remembered again for the file's name)."""
+    chosen: dict[str, dict[str, str]] = {}
+    for upload in uploaded:
+        if not upload.name.lower().endswith(".csv"):
+            continue
+        try:
+            text = upload.getvalue().decode("utf-8-sig")
+            header, _ = csv_rows(Path(upload.name), text)
+        except (UnicodeDecodeError, LoaderError):
+            continue  # the upload's own checks say why
+        if is_faq_header(header):
+            continue
+        remembered = kb.column_map(upload.name)
+        base = preview_catalogue(upload.name, text, remembered)
+        if base.column_map is None and remembered:
+            remembered, base = None, preview_catalogue(upload.name, text)
+        if base.column_map is None:
+            st.error(f"**{upload.name}**: {safe(base.problem)}", icon="⛔")
+            continue
+        labels = {"own": "our own columns", "shopify": "a Shopify export", "woocommerce": "a WooCommerce export"}
+        how = "the mapping used last time" if remembered else labels.get(base.column_map.profile, "columns guessed")
+        with st.expander(f"Columns of {upload.name} ({how})", expanded=True):
+            options = ["(none)", *base.header]
+            picks = st.columns(3)
+            mapping: dict[str, str] = {}
+            for n, name in enumerate(CATALOGUE_FIELDS):
+                current = base.column_map.columns.get(name, "(none)")
+                pick = picks[n % 3].selectbox(
+                    name, options, index=options.index(current) if current in options else 0,
+                    key=f"map-{state.uploader_key}-{upload.name}-{name}",
+                )  # fmt: skip
+                if pick != "(none)":
+                    mapping[name] = pick
+            changed = mapping != base.column_map.columns
+            shown = preview_catalogue(upload.name, text, mapping) if changed else base
+            if shown.problem:
+                st.error(safe(shown.problem), icon="⛔")
+            else:
+                st.caption("The first products as they will be stored (unknown = not in the file, never 0):")
+                st.dataframe(shown.rows, hide_index=True)
+            if changed or remembered:
+                chosen[upload.name] = mapping
+    return chosen
+
+
+mappings = catalogue_mappings(files or [])
 if st.button("Add to knowledge base", type="primary", disabled=not files):
     bars = [st.progress(0.0, text=f"{f.name}: waiting") for f in files]
     labels = {"checking": "checking", "parsing": "checking and parsing", "embedding": "embedding"}
@@ -71,7 +128,7 @@ if st.button("Add to knowledge base", type="primary", disabled=not files):
     def progress(index: int, name: str, stage: str, fraction: float) -> None:
         bars[index].progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {labels.get(stage, stage)}")
 
-    state.upload_outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress)
+    state.upload_outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress, mappings)
     state.uploader_key += 1  # clears the uploader so the same files are not sent twice
     st.rerun()
 

@@ -60,18 +60,29 @@ class Hit:
 
 @dataclass(frozen=True)
 class ProductFacts:
-    """What a product's metadata says about price, stock and delivery; None = unknown (never 0)."""
+    """What a product's metadata says about price, stock and delivery; None = unknown (never 0). `price_max`
+    is set for a price range (variants, or a range in the export); `in_stock` is known when either the count
+    or a yes/no availability is."""
 
     price: float | None
     currency: str
     stock: int | None
     delivery_days: int | None
+    price_max: float | None = None
+    in_stock: bool | None = None
 
     @classmethod
     def of(cls, meta: dict) -> ProductFacts:
         """Read from stored metadata, tolerating what older or hand-made stores hold (missing, NaN, text)."""
-        return cls(_number(meta.get("price"), float), str(meta.get("currency") or "USD"),
-                   _number(meta.get("stock"), int), _number(meta.get("delivery_days"), int))  # fmt: skip
+        price, stock = _number(meta.get("price"), float), _number(meta.get("stock"), int)
+        if price == 0:  # older stores: a 0 price was an empty cell
+            price = None
+        high = _number(meta.get("price_max"), float)
+        in_stock = (
+            stock > 0 if stock is not None else meta.get("in_stock") if isinstance(meta.get("in_stock"), bool) else None
+        )
+        return cls(price, str(meta.get("currency") or "USD"), stock, _number(meta.get("delivery_days"), int),
+                   high if price is not None and high is not None and high > price else None, in_stock)  # fmt: skip
 
 
 def _number(value, kind: type):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from base.language import hit_language
+from base.money import format_money
 from base.settings import Settings
 from base.types import Hit, ProductFacts
 from chains.gate import DeclineGate
@@ -57,21 +58,27 @@ class Extracted:
 
 def describe_product(meta: dict, lang: str) -> str:
     """One or two sentences with the facts customers ask about: price, availability, delivery (an unknown fact is
-    said to be unknown, never guessed)."""
+    said to be unknown, never guessed; a price range is stated as a range)."""
     name, facts = meta.get("name", "This product"), ProductFacts.of(meta)
     es = lang == "es"
     if facts.price is None:
         price = f"El precio de {name} no está disponible por ahora." if es else (
             f"The price of the {name} is not available right now.")  # fmt: skip
+    elif facts.price_max is not None:
+        low, high = format_money(facts.price, facts.currency), format_money(facts.price_max, facts.currency)
+        price = f"{name} cuesta entre {low} y {high}, según la opción." if es else (
+            f"The {name} costs from {low} to {high}, depending on the option.")  # fmt: skip
     else:
-        amount = f"${facts.price:,.2f} {facts.currency}"
+        amount = format_money(facts.price, facts.currency)
         price = f"{name} cuesta {amount}." if es else f"The {name} costs {amount}."
-    if facts.stock is None:
-        avail = ""
-    elif facts.stock > 0:
+    if facts.stock is not None and facts.stock > 0:
         avail = f" Hay {facts.stock} disponibles." if es else f" It's in stock ({facts.stock} available)."
-    else:
+    elif facts.in_stock is True:
+        avail = " Está disponible." if es else " It's in stock."
+    elif facts.in_stock is False:
         avail = " Por ahora está agotado." if es else " It's currently out of stock."
+    else:
+        avail = ""
     days = facts.delivery_days
     if not days:
         delivery = ""

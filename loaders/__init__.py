@@ -27,23 +27,29 @@ class ParsedFile:
     held: dict[int, str] = field(default_factory=dict)
 
 
-def load_file(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> list[Document]:
+def load_file(
+    path: str | Path, limits: ParseLimits = DEFAULT_LIMITS, columns: dict[str, str] | None = None
+) -> list[Document]:
     """The documents of one file that may go live without a review (or `LoaderError`)."""
-    parsed = parse_file(path, limits)
+    parsed = parse_file(path, limits, columns)
     return [doc for n, doc in enumerate(parsed.docs) if n not in parsed.held]
 
 
-def parse_file(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedFile:
+def parse_file(
+    path: str | Path, limits: ParseLimits = DEFAULT_LIMITS, columns: dict[str, str] | None = None
+) -> ParsedFile:
     """Parse and screen one file in this process: hidden PDF text is left out (with a warning) and passages
-    that address the assistant are held back for review; a file over the limits is refused (`LoaderError`)."""
+    that address the assistant are held back for review; a file over the limits is refused (`LoaderError`).
+    `columns`: a catalogue CSV's column mapping (loaders/catalogue.py); only a CSV may have one."""
     from loaders.screen import screen_documents
 
     path = Path(path)
-    loader = _loader(path, limits)
+    loader = _loader(path, limits, columns)
     docs = _take(path, loader.lazy_load(), limits.max_entries)
     hidden = getattr(loader, "hidden_pages", [])
     pages = ", ".join(map(str, hidden))
     warnings = [f"left out hidden text (invisible, white or under 1 pt) on page(s) {pages}"] if hidden else []
+    warnings += getattr(loader, "warnings", [])  # a catalogue's problem summary
     return ParsedFile(docs, warnings, screen_documents(docs))
 
 
@@ -63,18 +69,20 @@ def _take(path: Path, docs: Iterator[Document], max_entries: int) -> list[Docume
     return taken
 
 
-def _loader(path: Path, limits: ParseLimits) -> BaseLoader:
+def _loader(path: Path, limits: ParseLimits, columns: dict[str, str] | None = None) -> BaseLoader:
     """The loader for `path` by its type (checked by content), after the size and encoding checks."""
+    from loaders.catalogue import CatalogueLoader, looks_like_catalogue
     from loaders.documents import MarkdownLoader, TextLoader
     from loaders.docx import DocxLoader
     from loaders.faq import FAQLoader, is_faq_header
     from loaders.pdf import PDFLoader
-    from loaders.products import ProductCSVLoader, is_product_header
 
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         kinds = ", ".join(SUPPORTED_EXTENSIONS)
         raise LoaderError(path, f"unsupported file type '{ext or '(none)'}' (supported: {kinds})")
+    if columns and ext != ".csv":
+        raise LoaderError(path, "a column mapping applies to catalogue CSV files only")
     data = read_bytes(path, limits.max_bytes)
     check_content_type(path, data)
     chunking = {"chunk_size": limits.chunk_size, "chunk_overlap": limits.chunk_overlap}
@@ -87,12 +95,16 @@ def _loader(path: Path, limits: ParseLimits) -> BaseLoader:
         return FAQLoader(path, text)
     if ext == ".csv":
         header, _ = csv_rows(path, text)
-        if is_product_header(header):
-            return ProductCSVLoader(path, text)
+        if columns:
+            return CatalogueLoader(path, text, columns)
         if is_faq_header(header):
             return FAQLoader(path, text)
+        if looks_like_catalogue(header):
+            return CatalogueLoader(path, text)
         raise LoaderError(
-            path, "CSV must have question,answer columns (FAQ) or sku,name,price,... columns (product catalogue)"
+            path,
+            "CSV must have question,answer columns (FAQ) or be a product catalogue: a name or title column "
+            "and a price, SKU, brand, category or stock column (or give a column mapping)",
         )
     if ext in (".md", ".markdown"):
         return MarkdownLoader(path, text, **chunking)

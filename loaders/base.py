@@ -141,12 +141,13 @@ def _csv_reason(exc: csv.Error, lines_read: int) -> str:
     return f"line {lines_read}: malformed CSV ({exc})"
 
 
-def csv_rows(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header (lower-cased) and (line number, row) pairs of a CSV file. csv's own errors (a field over its
-    size limit, a stray quote) become one `LoaderError` saying which limit, on which line."""
+def csv_rows(path: Path, text: str, keep_case: bool = False) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header (stripped; lower-cased unless `keep_case`) and (line number, row) pairs of a CSV file. csv's
+    own errors (a field over its size limit, a stray quote) become one `LoaderError` saying which limit, on
+    which line."""
     reader = csv.DictReader(io.StringIO(text))
     try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header = [h.strip() if keep_case else h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
         raise LoaderError(path, _csv_reason(exc, reader.line_num)) from None
     reader.fieldnames = header

@@ -30,12 +30,14 @@ _MEMORY_REASON = "parsing needed more than {mb} MB of memory (limit); the file m
 _TIME_REASON = "parsing took longer than {s:g} s (limit); the file may be malformed or too complex"
 
 
-def parse_isolated(path: str | Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedFile:
+def parse_isolated(
+    path: str | Path, limits: ParseLimits = DEFAULT_LIMITS, columns: dict[str, str] | None = None
+) -> ParsedFile:
     """`loaders.parse_file` in a child process under `limits.timeout_seconds` and `limits.memory_mb`; limits
     exceeded or a crash raise `LoaderError`."""
     path = Path(path)
     timeout_seconds, memory_mb = limits.timeout_seconds, limits.memory_mb
-    request = {"path": str(path.resolve()), "limits": asdict(limits)}
+    request = {"path": str(path.resolve()), "limits": asdict(limits), "columns": columns}
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", FAULTS_ENV)}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
@@ -82,7 +84,7 @@ def _child() -> int:
     path = Path(request["path"])
     fault_point("parse.start")
     try:
-        parsed = parse_file(path, limits)
+        parsed = parse_file(path, limits, request.get("columns"))
         reply = {
             "ok": True,
             "docs": [{"text": d.page_content, "metadata": d.metadata} for d in parsed.docs],

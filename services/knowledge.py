@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from base.errors import StoreUnavailable, StoreWriteError
 from base.faults import fault_point
+from base.files import write_json_atomic
 from base.links import foreign_links
 from base.settings import Settings
 from base.types import Hit
@@ -36,6 +38,8 @@ FileProgress = Callable[[str, int, int], None]
 logger = logging.getLogger(__name__)
 REINDEX_COMPLETE = "reindex.complete"  # written into a staged store once it is whole
 CALIBRATION_FILE = "calibration.json"  # the decline thresholds fitted to this store (chains/calibration.py)
+COLUMN_MAPS_FILE = "column_maps.json"  # catalogue column mappings staff gave, by source name (loaders/catalogue.py)
+SITES_FILE = "sites.json"  # crawled help-centre sites: start URL -> their pages (services/crawl.py)
 _UNSET = object()
 
 
@@ -187,44 +191,91 @@ class KnowledgeBase:
         return self._searcher
 
     # -- writes -------------------------------------------------------------------------------------
-    def parse(self, path: str | Path) -> ParsedFile:
-        """Parse and screen one file with the configured limits (in a child process unless disabled)."""
+    def parse(self, path: str | Path, columns: dict[str, str] | None = None) -> ParsedFile:
+        """Parse and screen one file with the configured limits (in a child process unless disabled);
+        `columns`: a catalogue CSV's column mapping."""
         limits = self.settings.parse_limits()
         if not self.settings.parse_isolation:
-            return parse_file(path, limits)
+            return parse_file(path, limits, columns)
         from loaders.isolated import parse_isolated
 
-        return parse_isolated(path, limits)
+        return parse_isolated(path, limits, columns)
 
-    def ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> UpsertResult:
+    # -- catalogue column mappings ------------------------------------------------------------------
+    def column_maps(self) -> dict[str, dict[str, str]]:
+        """The column mappings staff gave, by source name: the next upload of that file name uses it again."""
+        try:
+            data = json.loads((self.store_dir / COLUMN_MAPS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): {str(f): str(c) for f, c in v.items()} for k, v in data.items() if isinstance(v, dict)}
+
+    def column_map(self, name: str) -> dict[str, str] | None:
+        """The remembered mapping for a file name (as uploaded or as stored), or None."""
+        with contextlib.suppress(ValueError):
+            name = safe_source_name(name)
+        return self.column_maps().get(name)
+
+    def _remember_columns(self, source: str, columns: dict[str, str]) -> None:
+        maps = self.column_maps()
+        if maps.get(source) != columns:
+            maps[source] = dict(columns)
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.store_dir / COLUMN_MAPS_FILE, maps)
+
+    def ingest_file(
+        self,
+        path: str | Path,
+        progress: Callable[[int, int], None] | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> UpsertResult:
         """Parse fully, then store; a `LoaderError` leaves the store untouched. A change re-fits the decline
-        thresholds to the store.
+        thresholds to the store. `columns`: a catalogue CSV's column mapping, remembered for the file's name
+        (without one, the remembered mapping applies, else the columns are detected).
 
         The file is stored under its safe name (`safe_source_name`: the same rule as uploads), so a name with
         control characters or longer than the file system allows never reaches the store's directory."""
-        result = self._ingest_file(path, progress)
+        result = self._ingest_file(path, progress, columns)
         if result.status != "unchanged":
             self.recalibrate()
         return result
 
-    def _ingest_file(self, path: str | Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
+    def _ingest_file(
+        self, path: str | Path, progress: Callable[[int, int], None] | None, columns: dict[str, str] | None = None
+    ) -> UpsertResult:
         path = Path(path)
         try:
             source = safe_source_name(path.name)
         except ValueError as exc:
             raise LoaderError(path, str(exc)) from None
         if source == path.name:
-            return self._ingest_as(path, progress)
+            return self._ingest_as(path, progress, columns)
         with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
             renamed = Path(tmp) / source
             try:
                 shutil.copyfile(path, renamed)
             except OSError as exc:
                 raise LoaderError(path, f"cannot read file ({exc.strerror or exc})") from None
-            return self._ingest_as(renamed, progress)
+            return self._ingest_as(renamed, progress, columns)
 
-    def _ingest_as(self, path: Path, progress: Callable[[int, int], None] | None) -> UpsertResult:
-        parsed = self.parse(path)  # before the gate: parsing needs no store
+    def _parse_with_columns(self, path: Path, columns: dict[str, str] | None) -> ParsedFile:
+        """Parse with the given mapping, else the remembered one (a remembered mapping that no longer fits the
+        file's columns gives way to detection; a given one that does not fit is the staff's error to see)."""
+        if columns or path.suffix.lower() != ".csv":
+            return self.parse(path, columns or None)
+        remembered = self.column_maps().get(path.name)
+        if remembered:
+            try:
+                return self.parse(path, remembered)
+            except LoaderError as exc:
+                if "the mapping names column" not in exc.reason:
+                    raise
+        return self.parse(path)
+
+    def _ingest_as(
+        self, path: Path, progress: Callable[[int, int], None] | None, columns: dict[str, str] | None = None
+    ) -> UpsertResult:
+        parsed = self._parse_with_columns(path, columns)  # before the gate: parsing needs no store
         held = self._hold(parsed)
         live = [doc for n, doc in enumerate(parsed.docs) if n not in held]
         if not live:
@@ -234,6 +285,8 @@ class KnowledgeBase:
         pairs = [(parsed.docs[n].page_content, reason) for n, reason in sorted(held.items())]
         with self._gate.shared():
             result = self.store.upsert_source(path.name, live, sha256=sha, raw_file=path, progress=progress, held=pairs)
+        if columns:
+            self._remember_columns(path.name, columns)
         result.warnings = parsed.warnings + self._link_warnings(parsed)
         for n, reason in sorted(held.items()):
             meta = parsed.docs[n].metadata
@@ -298,13 +351,20 @@ class KnowledgeBase:
             warnings.append(f"{images} image(s) in the text are never shown to customers (remote images can track).")
         return warnings
 
-    def ingest_paths(self, paths: Sequence[str | Path], progress: FileProgress | None = None) -> IngestReport:
-        """Ingest each file independently: good files land, bad ones are reported with the reason."""
+    def ingest_paths(
+        self,
+        paths: Sequence[str | Path],
+        progress: FileProgress | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> IngestReport:
+        """Ingest each file independently: good files land, bad ones are reported with the reason. `columns`:
+        the column mapping for every catalogue CSV among them."""
         report = IngestReport([], [])
         for path in expand_paths(paths):
             cb = (lambda done, total, _p=path: progress(_p.name, done, total)) if progress else None
+            given = columns if columns and path.suffix.lower() == ".csv" else None
             try:
-                report.done.append(self._ingest_file(path, cb))
+                report.done.append(self._ingest_file(path, cb, given))
             except LoaderError as exc:
                 report.failed.append((path.name, exc.reason))
             except (StoreUnavailable, StoreWriteError) as exc:  # this file did not land; the store is as it was
@@ -377,6 +437,12 @@ class KnowledgeBase:
         for info in sources:
             shutil.copyfile(self.store.files_dir / info.source, kept / info.source)
         fresh = KnowledgeBase(self.settings, staging, self.embeddings, screen=self.screen or False)
+        if maps := self.column_maps():  # a catalogue is read again with the mapping staff gave it
+            staging.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(staging / COLUMN_MAPS_FILE, maps)
+        if (self.store_dir / SITES_FILE).is_file():  # a re-crawl still knows which pages came from which site
+            staging.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.store_dir / SITES_FILE, staging / SITES_FILE)
         fresh.store.manifest.copy_reviews(self.store.manifest)  # staff's decisions on held passages carry over
         report = fresh.ingest_paths(sorted(kept / info.source for info in sources), progress)
         fresh.store.close()  # Chroma caches one client per path: drop it before the directory moves

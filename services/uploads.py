@@ -40,9 +40,13 @@ class UploadOutcome:
 
 
 def ingest_uploads(
-    kb: KnowledgeBase, uploads: Sequence[tuple[str, bytes]], progress: UploadProgress | None = None
+    kb: KnowledgeBase,
+    uploads: Sequence[tuple[str, bytes]],
+    progress: UploadProgress | None = None,
+    columns: dict[str, dict[str, str]] | None = None,
 ) -> list[UploadOutcome]:
-    """Check the upload as a whole, then ingest each file on its own (see module docstring)."""
+    """Check the upload as a whole, then ingest each file on its own (see module docstring). `columns`: a
+    catalogue CSV's column mapping by file name (the admin's corrected mapping; remembered for that name)."""
     settings = kb.settings
     report = progress or (lambda _index, _name, _stage, _fraction: None)
     total = sum(len(data) for _, data in uploads)
@@ -66,14 +70,20 @@ def ingest_uploads(
         for index, (name, data) in enumerate(uploads):
             step = partial(report, index, name)
             step("checking", 0.0)
-            outcome = _ingest_one(kb, name, data, Path(tmp), seen, step)
+            outcome = _ingest_one(kb, name, data, Path(tmp), seen, step, (columns or {}).get(name))
             step("rejected" if outcome.status == "rejected" else "done", 1.0)
             outcomes.append(outcome)
     return outcomes
 
 
 def _ingest_one(
-    kb: KnowledgeBase, name: str, data: bytes, tmp: Path, seen: set[str], step: Callable[[str, float], None]
+    kb: KnowledgeBase,
+    name: str,
+    data: bytes,
+    tmp: Path,
+    seen: set[str],
+    step: Callable[[str, float], None],
+    columns: dict[str, str] | None = None,
 ) -> UploadOutcome:
     try:
         source = safe_source_name(name)
@@ -88,7 +98,9 @@ def _ingest_one(
     try:
         path.write_bytes(data)
         step("parsing", 0.05)
-        result = kb.ingest_file(path, lambda done, total: step("embedding", 0.1 + 0.9 * done / max(total, 1)))
+        result = kb.ingest_file(
+            path, lambda done, total: step("embedding", 0.1 + 0.9 * done / max(total, 1)), columns=columns
+        )
     except LoaderError as exc:
         return UploadOutcome(name, "rejected", reason=exc.reason)
     except StoreError as exc:
