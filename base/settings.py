@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         "calibration.py). Off by default: leave-one-store-out it does not beat the fixed thresholds yet (README).",
     )
     memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
+    product_filters: bool = Field(
+        True,
+        description="Answer product questions that need filters and a sort (cheapest, under $50, in stock, "
+        "which brands, compare) from the catalogue's fields (services/products.py).",
+    )
 
     # Chunking of long documents (characters).
     chunk_size: int = Field(DEFAULT_LIMITS.chunk_size, ge=200)

@@ -30,6 +30,7 @@ from services.conversation_log import ConversationLog
 from services.handoff import HandoffDesk, TicketStore
 from services.knowledge import KnowledgeBase
 from services.orders import FailureLimiter, HttpOrders, OrderDesk, SqliteOrders
+from services.products import ProductDesk
 
 MAX_QUESTION_CHARS = 1000
 logger = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ class Assistant:
         log: ConversationLog | None = None,
         orders: OrderDesk | None = None,
         handoff: HandoffDesk | None = None,
+        products: ProductDesk | None = None,
     ) -> None:
         self.settings = settings
         self.kb = kb or KnowledgeBase(settings)
@@ -167,6 +169,7 @@ class Assistant:
         self.log = log
         self.orders = orders
         self.handoff = handoff
+        self.products = products or (ProductDesk(self.kb) if settings.product_filters else None)
         self.contact = Contact.of(settings)
         self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
@@ -224,6 +227,9 @@ class Assistant:
             return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
+            listed = self.products.reply(session_id, question, lang) if self.products else None
+            if listed is not None:  # filters and a sort over the catalogue's fields, written by code
+                return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed))
             hits = self.kb.search(q.standalone, self.settings.top_k)
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)

@@ -501,6 +501,25 @@ class KnowledgeStore:
                 out.append(Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {})))
         return out
 
+    def find(self, where: dict, where_document: dict | None = None, with_text: bool = True) -> list[Hit]:
+        """Live chunks whose metadata match `where` (Chroma's filter syntax, e.g. {"price": {"$lte": 50}}) and,
+        optionally, whose text matches `where_document`; score 0. Product questions that need structure (price
+        ranges, stock, brands) are answered from these, not from similarity."""
+        active = self.active_ids()
+        if not active:
+            return []
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        query = {"where": where, "include": include}
+        if where_document:
+            query["where_document"] = where_document
+        res = self._chroma(lambda col: col.get(**query), "read")
+        docs = res.get("documents") or [""] * len(res["ids"])
+        return [
+            Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {}))
+            for i, d, m in zip(res["ids"], docs, res["metadatas"], strict=True)
+            if i in active
+        ]
+
     def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (from the manifest's copies: one query per batch, no index needed)."""
         return {c.id: c.vector for batch in self.manifest.get_chunks(ids) for c in batch}

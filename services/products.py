@@ -1,0 +1,263 @@
+"""The product desk: questions that need filters and a sort, answered from the catalogue's metadata.
+
+`chains.product_query` reads the filters (kind of product, brand, category, price range, in stock, sort);
+this desk applies them as Chroma metadata filters (plus a text filter for the kind of product, checked again
+word by word on the name and category), sorts, and writes the answer from the products' own fields, each
+cited. When nothing matches it says so plainly and offers the closest alternatives (one filter relaxed). The
+last filters of each conversation are kept so follow-ups ("and in blue?", "any cheaper?") narrow them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+
+from base.money import format_price
+from base.types import Hit, ProductFacts
+from chains.extractive import Extracted
+from chains.product_query import ProductQuery, Vocabulary, parse_product_query, singular
+from services.knowledge import KnowledgeBase
+
+SHOWN = 5
+_NAMING = ("name", "brand", "category")
+ALTERNATIVES = 3
+_WORD = re.compile(r"[\w'’-]+")
+_ASKS_ABOUT_ONE = re.compile(r"^\s*(¿\s*)?(is|are|does|do|can|will|está|tienen el|tienen la)\b", re.IGNORECASE)
+
+
+def _variants(word: str) -> list[str]:
+    base = singular(word)
+    return sorted({base, base.capitalize(), base.upper()})
+
+
+def _words(text: str) -> set[str]:
+    return {singular(w) for w in _WORD.findall(text.lower())}
+
+
+def _price_key(hit: Hit) -> float:
+    price = ProductFacts.of(hit.metadata).price
+    return price if price is not None else float("inf")
+
+
+def _line(n: int, hit: Hit, lang: str) -> str:
+    m, facts = hit.metadata, ProductFacts.of(hit.metadata)
+    brand = (
+        f" ({m['brand']})" if m.get("brand") and str(m["brand"]).lower() not in str(m.get("name", "")).lower() else ""
+    )
+    es = lang == "es"
+    if facts.price is None:
+        price = "precio no disponible" if es else "price not available"
+    else:
+        price = format_price(facts.price, facts.price_max, facts.currency)
+    if facts.stock is not None and facts.stock > 0:
+        stock = f"{facts.stock} disponibles" if es else f"in stock ({facts.stock} available)"
+    elif facts.in_stock is True:
+        stock = "disponible" if es else "in stock"
+    elif facts.in_stock is False:
+        stock = "agotado" if es else "out of stock"
+    else:
+        stock = ""
+    return f"{n}. {m.get('name', '')}{brand}: {price}{', ' + stock if stock else ''} [{n}]"
+
+
+class ProductDesk:
+    """Answers structured product questions (see module docstring); None hands a question to retrieval."""
+
+    def __init__(self, kb: KnowledgeBase, max_conversations: int = 5000) -> None:
+        self.kb = kb
+        self.max_conversations = max_conversations
+        self._lock = threading.Lock()
+        self._vocab: tuple[int, Vocabulary] | None = None
+        self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
+
+    def vocabulary(self) -> Vocabulary:
+        """The catalogue's words, rebuilt when the store changed (in this process or another)."""
+        generation = self.kb.store.manifest.generation()
+        with self._lock:
+            if self._vocab is None or self._vocab[0] != generation:
+                products = self.kb.store.find({"type": "product"}, with_text=False)
+                self._vocab = (generation, Vocabulary(h.metadata for h in products))
+            return self._vocab[1]
+
+    def reply(self, session_id: str, question: str, lang: str) -> Extracted | None:
+        """The answer to a product question that needs filters, or None."""
+        vocab = self.vocabulary()
+        last = self._last.get(session_id)
+        query = parse_product_query(question, vocab, last[0] if last else None)
+        if query is None:
+            return None
+        if (
+            query.want == "list"
+            and query.in_stock
+            and not (query.sort or query.min_price or query.max_price)
+            and _ASKS_ABOUT_ONE.search(question)
+        ):
+            return None  # "is the Summit tent in stock?" is about one product: similarity finds it
+        if query.want == "cheaper":
+            shown = last[1] if last else []
+            query.want = "list"
+            if shown:
+                query.max_price = min(shown) - 0.01
+        if query.want == "compare":
+            answer = self._compare(query, lang)
+        elif query.want == "brands":
+            answer = self._brands(query, lang)
+        else:
+            answer = self._list(query, lang)
+        prices = [p for p in (ProductFacts.of(h.metadata).price for h in answer.used) if p is not None]
+        with self._lock:
+            self._last[session_id] = (query, prices)
+            self._last.move_to_end(session_id)
+            while len(self._last) > self.max_conversations:
+                self._last.popitem(last=False)
+        return answer
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._last.pop(session_id, None)
+
+    # -- searching ----------------------------------------------------------------------------------
+    def matches(self, q: ProductQuery, relax: frozenset[str] = frozenset()) -> list[Hit]:
+        """Products that pass every filter of `q` except those named in `relax`, sorted as asked."""
+        clauses: list[dict] = [{"type": "product"}]
+        if q.brand and "brand" not in relax:
+            clauses.append({"brand": q.brand})
+        if q.category:
+            clauses.append({"category": q.category})
+        if "price" not in relax:
+            if q.min_price is not None:
+                clauses.append({"price": {"$gte": q.min_price}})
+            if q.max_price is not None:
+                clauses.append({"price": {"$lte": q.max_price}})
+        if q.in_stock and "stock" not in relax:
+            clauses.append({"in_stock": True})
+        words = [*q.terms, *([] if "extra" in relax else q.extra)]
+        text_filter = None
+        if words:
+            anchor = max(words, key=len)  # one text filter narrows; every word is checked below
+            text_filter = {"$or": [{"$contains": v} for v in _variants(anchor)]}
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        hits = self.kb.store.find(where, text_filter)
+        kinds = [singular(t) for t in q.terms]
+        extra = [] if "extra" in relax else [singular(w) for w in q.extra]
+        out = []
+        for hit in hits:
+            m = hit.metadata
+            named = _words(f"{m.get('name', '')} {m.get('category', '')}")
+            if any(k not in named for k in kinds):
+                continue
+            if extra and any(e not in _words(hit.text) for e in extra):
+                continue
+            out.append(hit)
+        reverse = q.sort == "price_desc"
+        out.sort(key=lambda h: (_price_key(h) if not reverse else -_price_key(h) if _price_key(h) < float("inf")
+                                else float("inf"), str(h.metadata.get("name", ""))))  # fmt: skip
+        return out
+
+    # -- answers ------------------------------------------------------------------------------------
+    def _list(self, q: ProductQuery, lang: str) -> Extracted:
+        es = lang == "es"
+        found = self.matches(q)
+        order = ("del más caro al más barato" if es else "most expensive first") if q.sort == "price_desc" else (
+            "del más barato al más caro" if es else "cheapest first")  # fmt: skip
+        if found:
+            shown = found[:SHOWN]
+            head = (f"Esto es lo que tenemos ({q.describe()}), {order}:" if es
+                    else f"Here are our {q.describe()}, {order}:")  # fmt: skip
+            if q.sort and len(found) > 1:
+                top = "más barato" if q.sort == "price_asc" else "más caro"
+                head = (f"El {top} es {shown[0].metadata.get('name')}. " if es else
+                        f"The {'cheapest' if q.sort == 'price_asc' else 'most expensive'} is the "
+                        f"{shown[0].metadata.get('name')}. ") + head  # fmt: skip
+            lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
+            more = len(found) - len(shown)
+            tail = [f"…y {more} más." if es else f"…and {more} more."] if more > 0 else []
+            return Extracted("\n".join([head, *lines, *tail]), shown, False)
+        none = f"No tenemos {q.describe()}." if es else f"We have no {q.describe()}."
+        for relax in (("stock",), ("price",), ("extra",), ("brand",), ("stock", "price")):
+            if not self._relevant(q, relax):
+                continue
+            alternatives = self.matches(q, frozenset(relax))
+            if q.max_price is not None and "price" in relax:
+                alternatives.sort(key=_price_key)
+            elif q.min_price is not None and "price" in relax:
+                alternatives.sort(key=_price_key, reverse=True)
+            if alternatives:
+                shown = alternatives[:ALTERNATIVES]
+                head = "Lo más parecido:" if es else "The closest we have:"
+                lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
+                return Extracted("\n".join([none, head, *lines]), shown, False)
+        return Extracted(none, [], False)
+
+    @staticmethod
+    def _relevant(q: ProductQuery, relax: tuple[str, ...]) -> bool:
+        present = {"stock": q.in_stock, "price": q.min_price is not None or q.max_price is not None,
+                   "extra": bool(q.extra), "brand": bool(q.brand)}  # fmt: skip
+        return all(present[r] for r in relax)
+
+    def _brands(self, q: ProductQuery, lang: str) -> Extracted:
+        es = lang == "es"
+        found = self.matches(ProductQuery(terms=q.terms, category=q.category, in_stock=q.in_stock,
+                                          min_price=q.min_price, max_price=q.max_price, extra=q.extra))  # fmt: skip
+        by_brand: dict[str, list[Hit]] = {}
+        for hit in found:
+            by_brand.setdefault(
+                str(hit.metadata.get("brand") or ("sin marca" if es else "no brand listed")), []
+            ).append(hit)
+        if not by_brand:
+            return self._list(q, lang)
+        what = q.describe()
+        used, lines = [], []
+        for n, (brand, hits) in enumerate(sorted(by_brand.items(), key=lambda kv: (-len(kv[1]), kv[0])), 1):
+            cheapest = min(hits, key=_price_key)
+            used.append(cheapest)
+            facts = ProductFacts.of(cheapest.metadata)
+            count = f"{len(hits)} producto{'s' if len(hits) > 1 else ''}" if es else (
+                f"{len(hits)} product{'s' if len(hits) > 1 else ''}")  # fmt: skip
+            start = ""
+            if facts.price is not None:
+                start = (f", desde {format_price(facts.price, None, facts.currency)}" if es else
+                         f", from {format_price(facts.price, None, facts.currency)}")  # fmt: skip
+            lines.append(f"- {brand}: {count}{start} [{n}]")
+        head = (f"Tenemos {what} de {len(by_brand)} marca{'s' if len(by_brand) > 1 else ''}:" if es
+                else f"We have {what} from {len(by_brand)} brand{'s' if len(by_brand) > 1 else ''}:")  # fmt: skip
+        return Extracted("\n".join([head, *lines]), used, False)
+
+    def _compare(self, q: ProductQuery, lang: str) -> Extracted:
+        es = lang == "es"
+        used: list[Hit] = []
+        lines: list[str] = []
+        missing: list[str] = []
+        for words in q.compare:
+            hit = self._named(words)
+            if hit is None:
+                missing.append(" ".join(words))
+                continue
+            if any(h.id == hit.id for h in used):
+                continue
+            used.append(hit)
+            n = len(used)
+            m = hit.metadata
+            details = str(m.get("attributes") or m.get("description") or "")
+            details = details[:220].rsplit(" ", 1)[0] + "…" if len(details) > 220 else details
+            line = _line(n, hit, lang)
+            lines.append(f"{line}\n   {details}" if details else line)
+        if not used:
+            text = (f"No encontré {', '.join(missing)} en el catálogo." if es
+                    else f"I couldn't find {' or '.join(missing)} in our catalogue.")  # fmt: skip
+            return Extracted(text, [], False)
+        head = "Comparación:" if es else "Here's how they compare:"
+        tail = []
+        if missing:
+            tail = [f"No encontré: {', '.join(missing)}." if es else f"I couldn't find: {', '.join(missing)}."]
+        return Extracted("\n".join([head, *lines, *tail]), used, False)
+
+    def _named(self, words: list[str]) -> Hit | None:
+        """The product a few words name ("ridgeback tent"): every word in its name, brand or category; the
+        shortest such name wins (the most specific match)."""
+        anchor = max(words, key=len)
+        hits = self.kb.store.find({"type": "product"}, {"$or": [{"$contains": v} for v in _variants(anchor)]})
+        wanted = {singular(w) for w in words}
+        fitting = [h for h in hits if wanted <= _words(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
+        return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None

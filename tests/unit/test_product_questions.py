@@ -1,0 +1,130 @@
+"""Product questions that need filters: reading them (rules + the catalogue's vocabulary), applying them over a
+real Chroma store, "none match" with alternatives, follow-ups, and the assistant routing them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from base.settings import Settings
+from chains.product_query import Vocabulary, parse_product_query
+from providers.embeddings import HashingEmbeddings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
+from services.products import ProductDesk
+
+# An outdoor shop's Shopify export (not the demo store): variants, a price range, unknown stock and price.
+OUTDOOR = """Handle,Title,Body (HTML),Vendor,Type,Tags,Option1 Name,Option1 Value,Variant SKU,Variant Inventory Qty,\
+Variant Price
+summit-tent,Summit 2-Person Tent,<p>Light tent.</p>,Northwind,Tents,,Color,Green,T-1,4,249.00
+summit-tent,,,,,,,Blue,T-2,0,259.00
+ridge-tent,Ridgeback 4-Person Tent,<p>Family tent.</p>,Ridgeback,Tents,,Title,Default Title,T-3,0,329.00
+trail-tent,Trail 1-Person Tent,<p>Solo tent.</p>,Northwind,Tents,,Title,Default Title,T-4,9,189.00
+day-pack,Daypack 20L Backpack,<p>Blue daypack.</p>,Northwind,Backpacks,,Color,Blue,B-1,12,49.00
+trek-pack,Trekker 60L Backpack,<p>Trekking pack.</p>,Ridgeback,Backpacks,,Title,Default Title,B-2,3,179.00
+kid-pack,Kids Backpack,<p>Small pack.</p>,Puddle,Backpacks,,Title,Default Title,B-3,,
+run-shoe,Trail Running Shoes,<p>Grippy.</p>,Stride,Footwear,,Title,Default Title,S-1,5,129.00
+road-shoe,Road Running Shoes,<p>Light.</p>,Northwind,Footwear,,Title,Default Title,S-2,0,99.00
+mug,Enamel Mug,<p>Camp mug.</p>,Northwind,Kitchen,,Title,Default Title,M-1,40,12.00
+lantern,LED Lantern,<p>Bright.</p>,Northwind,Lighting,,Title,Default Title,L-1,7,35.00
+"""
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> ProductDesk:
+    root = tmp_path_factory.mktemp("outdoor")
+    path = root / "products_export.csv"
+    path.write_text(OUTDOOR, encoding="utf-8")
+    kb = KnowledgeBase(Settings(store_dir=root / "store", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    return ProductDesk(kb)
+
+
+def _names(answer) -> list[str]:
+    return [h.metadata["name"] for h in answer.used]
+
+
+def test_reading_filters_uses_the_catalogue_vocabulary() -> None:
+    vocab = Vocabulary([{"name": "Summit Tent", "brand": "Northwind Gear", "category": "Tents"},
+                        {"name": "Daypack Backpack", "brand": "Ridgeback", "category": "Backpacks"}])  # fmt: skip
+    q = parse_product_query("tents under $300 that are in stock", vocab)
+    assert (q.terms, q.max_price, q.in_stock) == (["tents"], 300.0, True)
+    q = parse_product_query("anything from Northwind under $50?", vocab)
+    assert (q.brand, q.max_price, q.terms) == ("Northwind Gear", 50.0, [])
+    q = parse_product_query("backpacks between $40 and $1,200", vocab)
+    assert (q.min_price, q.max_price) == (40.0, 1200.0)
+    assert parse_product_query("what's the cheapest backpack?", vocab).sort == "price_asc"
+    assert parse_product_query("¿cuál es la mochila más barata?", vocab) is None  # no Spanish word in this shop
+    # No structure, or no product word of this shop: similarity search answers.
+    for plain in ("how much is the Summit tent?", "do you ship orders under $50 for free?", "hello"):
+        assert parse_product_query(plain, vocab) is None, plain
+
+
+def test_cheapest_and_price_bound_and_stock(desk: ProductDesk) -> None:
+    cheapest = desk.reply("a", "What's the cheapest tent?", "en")
+    assert _names(cheapest)[0] == "Trail 1-Person Tent" and cheapest.text.startswith("The cheapest is the Trail")
+    assert "$189.00 USD, in stock (9 available) [1]" in cheapest.text
+    bounded = desk.reply("b", "tents under $300 that are in stock", "en")
+    assert _names(bounded) == ["Trail 1-Person Tent", "Summit 2-Person Tent"]
+    assert "$249.00 USD to $259.00 USD" in bounded.text  # the variants' range, stated as a range
+
+
+def test_brands_compare_and_brand_only(desk: ProductDesk) -> None:
+    brands = desk.reply("c", "which brands of running shoes do you have?", "en")
+    assert brands.text.splitlines()[0] == "We have running shoes from 2 brands:"
+    assert {h.metadata["brand"] for h in brands.used} == {"Stride", "Northwind"}
+    compared = desk.reply("d", "compare the Ridgeback tent and the Summit tent", "en")
+    assert _names(compared) == ["Ridgeback 4-Person Tent", "Summit 2-Person Tent"]
+    assert "out of stock" in compared.text.splitlines()[1]
+    cheap = desk.reply("e", "anything from Northwind under $50?", "en")
+    assert _names(cheap) == ["Enamel Mug", "LED Lantern", "Daypack 20L Backpack"]
+
+
+def test_none_match_says_so_with_the_closest_alternatives(desk: ProductDesk) -> None:
+    none = desk.reply("f", "tents under $100", "en")
+    assert none.text.splitlines()[0] == "We have no tents under $100.00."
+    assert _names(none) == ["Trail 1-Person Tent", "Summit 2-Person Tent", "Ridgeback 4-Person Tent"]
+    # An unknown price never passes a price filter and is never called cheap.
+    kids = desk.reply("g", "backpacks under $60", "en")
+    assert _names(kids) == ["Daypack 20L Backpack"]
+    listed = desk.reply("h", "what's the cheapest backpack?", "en")
+    assert listed.text.splitlines()[-1].startswith("3. Kids Backpack (Puddle): price not available")
+
+
+def test_follow_ups_keep_the_filters(desk: ProductDesk) -> None:
+    first = desk.reply("s", "backpacks under $200", "en")
+    assert _names(first) == ["Daypack 20L Backpack", "Trekker 60L Backpack"]
+    blue = desk.reply("s", "and in blue?", "en")
+    assert _names(blue) == ["Daypack 20L Backpack"]
+    cheaper = desk.reply("s", "any cheaper?", "en")
+    assert cheaper.text.startswith("We have no backpacks with blue under $48.99.")
+    other = desk.reply("t", "any cheaper?", "en")
+    assert other is None  # nothing to narrow in a new conversation
+
+
+def test_questions_about_one_product_go_to_retrieval(desk: ProductDesk) -> None:
+    assert desk.reply("u", "Is the Summit tent in stock?", "en") is None
+    assert desk.reply("u", "how much is the enamel mug?", "en") is None
+
+
+def test_the_assistant_answers_with_cited_products_and_logs_the_sources(desk: ProductDesk) -> None:
+    settings = Settings(store_dir=desk.kb.store_dir, parse_isolation=False, chat_provider="extractive")
+    assistant = Assistant(settings, desk.kb)
+    answer = assistant.ask("cheapest tent in stock?", "z")
+    assert answer.model == "catalogue" and not answer.declined
+    assert answer.sources[0].metadata["name"] == "Trail 1-Person Tent"
+    assert assistant.ask("what about under $200?", "z").answer.startswith("Here are our tents under $200.00")
+    off = Assistant(settings.model_copy(update={"product_filters": False}), desk.kb)
+    assert off.products is None and off.ask("cheapest tent in stock?", "y").model != "catalogue"
+
+
+def test_demo_store_questions(tmp_path: Path) -> None:
+    from helpers import DATA
+
+    kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([DATA / "products.csv"]).ok
+    desk = ProductDesk(kb)
+    harbor = desk.reply("a", "anything from Harbor & Pine under $15?", "en")
+    assert harbor.text.startswith("Here are our products from Harbor & Pine Essentials under $15.00")
+    assert all(h.metadata["brand"] == "Harbor & Pine Essentials" and h.metadata["price"] <= 15 for h in harbor.used)
