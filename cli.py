@@ -83,6 +83,38 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_ingest_url(args: argparse.Namespace) -> int:
+    """Crawl a help-centre site and store each page as a source (services/crawl.py): one line per page, a summary;
+    exit 1 when no page could be stored."""
+    from services.crawl import ingest_site
+
+    live = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+    try:
+        report = ingest_site(_kb(args), args.url, args.max_pages, args.depth, delay=args.delay, progress=live)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        for page in report.pages:
+            size = f": {page.chunks} chunks" if page.status in ("added", "replaced", "unchanged") else ""
+            detail = f" ({page.detail})" if page.detail else ""
+            print(f"{page.status} {page.url} -> {page.source}{size}{detail}")
+        for item in report.skipped:
+            print(f"skipped {item.url}: {item.reason}" + (f" ({item.detail})" if item.detail else ""))
+        print(report.summary())
+    for source, warning in report.warnings:
+        print(f"warning: {source}: {warning}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if report.error:
+        print(f"error: {report.start_url}: {report.error}; nothing was changed", file=sys.stderr)
+    elif not report.ok:
+        print(f"error: {report.start_url}: no page could be stored", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     if (args.query is None) == (args.batch is None):
         print("error: give either a QUERY or --batch FILE", file=sys.stderr)
@@ -402,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='catalogue CSVs: JSON mapping our fields to the file\'s columns, e.g. {"name": "Product Name", '
         '"price": "Selling Price"}; remembered for the file name',
     )
+    p = add("ingest-url", cmd_ingest_url, "crawl a help-centre site and add or replace its pages")
+    p.add_argument("url", help="the start page, e.g. https://help.example.com/")
+    p.add_argument("--max-pages", type=int, default=50, help="pages requested at most (default 50)")
+    p.add_argument("--depth", type=int, default=2, help="links followed from the start page (default 2)")
+    p.add_argument("--delay", type=float, help="seconds between requests (default 0.5; longer if robots.txt asks)")
     p = add("search", cmd_search, "retrieve the best chunks for a query")
     p.add_argument("query", nargs="?")
     p.add_argument("--batch", type=Path, help="file with one query per line")

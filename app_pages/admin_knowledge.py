@@ -17,6 +17,7 @@ from loaders.catalogue import FIELDS as CATALOGUE_FIELDS
 from loaders.catalogue import preview_catalogue
 from loaders.faq import is_faq_header
 from services.analytics import summarize
+from services.crawl import SiteReport, ingest_site, source_urls
 from services.knowledge import KnowledgeBase
 from services.uploads import (
     MAX_ANSWER_CHARS,
@@ -161,6 +162,54 @@ with st.expander("Add an answer (e.g. for a question the assistant declined)", e
 for outcome in state.get("upload_outcomes", []):
     show_outcome(outcome)
 
+
+# -- add a website (the shop's help centre; services/crawl.py) ------------------------------------------
+def show_site_report(report: SiteReport) -> None:
+    """The crawl's outcome: a summary, every page with what happened to it, and every skipped page with why."""
+    if report.error:
+        st.error(f"{report.start_url}: {safe(report.error)}. Nothing was changed.", icon="⛔")
+        return
+    (st.success if report.ok else st.warning)(safe(report.summary()), icon="✅" if report.ok else "⚠️")
+    if report.pages:
+        rows = [
+            {"page": p.url, "document": p.source, "result": p.status, "chunks": p.chunks, "detail": p.detail}
+            for p in report.pages
+        ]
+        st.dataframe(neutralise_rows(rows), hide_index=True)
+    if report.skipped:
+        st.caption(f"Skipped ({len(report.skipped)})")
+        skipped = [{"page": s.url, "reason": s.reason, "detail": s.detail} for s in report.skipped]
+        st.dataframe(neutralise_rows(skipped), hide_index=True)
+    for source, warning in report.warnings:
+        st.warning(f"**{source}**: {safe(warning)}", icon="⚠️")
+    for note in report.notes:
+        st.caption(safe(note))
+
+
+with st.expander("Add website (the shop's help centre)", expanded=False):
+    st.caption(
+        "Each page becomes one document named after its address. Only pages of the same site are read, robots.txt "
+        "is honoured and the crawler pauses between requests; the sitemap lists the pages when the site has one. "
+        "Crawling the same site again replaces changed pages and removes the ones that are gone."
+    )
+    with st.form("add-website"):
+        site_url = st.text_input("Start page", placeholder="https://help.example.com/", key="site-url")
+        col_pages, col_depth = st.columns(2)
+        site_pages = col_pages.number_input("Max pages", min_value=1, max_value=500, value=50, key="site-pages-max")
+        site_depth = col_depth.number_input("Link depth", min_value=0, max_value=5, value=2, key="site-depth")
+        crawl_now = st.form_submit_button("Crawl and add")
+    if crawl_now:
+        with st.status(f"Crawling {site_url}…", expanded=True) as crawl_status:
+            try:
+                state.site_report = ingest_site(kb, site_url, int(site_pages), int(site_depth), progress=st.text)
+            except ValueError as exc:
+                state.site_report = None
+                st.error(str(exc), icon="⛔")
+            done = state.site_report is not None and state.site_report.ok
+            crawl_status.update(label=f"Crawled {site_url}", state="complete" if done else "error", expanded=False)
+    if state.get("site_report") is not None:
+        show_site_report(state.site_report)
+
 # -- passages held for review -----------------------------------------------------------------------------
 held = kb.held_passages()
 if held:
@@ -207,6 +256,7 @@ if events:
         for event in events:
             st.caption(f"{event.at.replace('T', ' ').removesuffix('+00:00')} UTC · {event.kind} · {event.message}")
 st.caption(f"{len(sources)} documents, {sum(s.chunks for s in sources)} chunks")
+page_urls = source_urls(kb.store_dir)  # documents crawled from a website (services/crawl.py)
 if not sources:
     st.info("The store is empty: upload files above.")
 else:
@@ -214,6 +264,7 @@ else:
         neutralise_rows(  # the toolbar downloads the table as CSV: no formulas (base/exports.py)
             {
                 "source": s.source,
+                **({"web page": page_urls.get(s.source, "")} if page_urls else {}),
                 "type": s.doc_type,
                 "entries": s.documents,
                 "chunks": s.chunks,

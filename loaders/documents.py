@@ -3,10 +3,14 @@
 Markdown and Word headings become a `section` path on every chunk (and prefix its text), so a chunk
 taken out of context still says which policy it belongs to. PDF chunks keep their page number. The
 PDF (loaders/pdf.py) and Word (loaders/docx.py) loaders build on `ChunkedDocumentLoader`.
+
+A Markdown file that begins with a small front matter naming a `url` (how crawled help-centre pages are stored,
+loaders/web.py) has it stripped; its `url` and `title` go into every chunk's metadata.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +27,7 @@ class ChunkedDocumentLoader(BaseLoader):
     def __init__(self, path: str | Path, data: bytes, chunk_size: int = 900, chunk_overlap: int = 150) -> None:
         self.path = Path(path)
         self.data = data
+        self.front_matter: dict[str, str] = {}  # a crawled page's url and title (MarkdownLoader)
         self.splitter = RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,
             chunk_overlap=min(chunk_overlap, chunk_size // 2),
@@ -37,6 +42,7 @@ class ChunkedDocumentLoader(BaseLoader):
     def lazy_load(self) -> Iterator[Document]:
         doc_id = f"doc:{self.path.name}"
         title = self.path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+        title = self.front_matter.get("title") or title
         index = 0
         for section, page, text in self.blocks():
             for piece in self.splitter.split_text(text):
@@ -45,6 +51,8 @@ class ChunkedDocumentLoader(BaseLoader):
                     continue
                 meta = base_metadata(self.path, "document", doc_id)
                 meta.update(title=title, section=section, chunk_index=index)
+                if "url" in self.front_matter:
+                    meta["url"] = self.front_matter["url"]
                 if page is not None:
                     meta["page"] = page
                 body = f"{section}\n{piece}" if section else piece
@@ -65,8 +73,40 @@ class TextLoader(ChunkedDocumentLoader):
         yield "", None, self.text
 
 
+_FRONT_MATTER_LINE = re.compile(r"([a-z_]+):[ \t]*(.*)")
+_MAX_FRONT_MATTER_LINES = 10
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """({'url', 'title'}, the rest) when `text` opens with a `---` block of `key: value` lines naming an http(s)
+    `url`; else ({}, text) unchanged, so any other Markdown (a horizontal rule first, YAML without a url) reads
+    as before. Values are taken as written (one line each), not parsed as YAML."""
+    lines = text.split("\n", _MAX_FRONT_MATTER_LINES + 2)
+    if not lines or lines[0].rstrip("\r") != "---":
+        return {}, text
+    fields: dict[str, str] = {}
+    for n, raw in enumerate(lines[1 : _MAX_FRONT_MATTER_LINES + 2], start=1):
+        line = raw.rstrip("\r")
+        if line == "---":
+            url = fields.get("url", "")
+            if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):
+                return {}, text
+            rest = "\n".join(lines[n + 1 :])
+            return {k: v for k, v in fields.items() if k in ("url", "title") and v}, rest
+        match = _FRONT_MATTER_LINE.fullmatch(line)
+        if match is None:
+            return {}, text
+        fields[match.group(1)] = match.group(2).strip()
+    return {}, text
+
+
 class MarkdownLoader(TextLoader):
-    """Markdown split on headings first, then by size."""
+    """Markdown split on headings first, then by size (a crawled page's front matter becomes metadata)."""
+
+    def __init__(self, path: str | Path, text: str, **kw) -> None:
+        front_matter, body = split_front_matter(text)
+        super().__init__(path, body, **kw)
+        self.front_matter = front_matter
 
     def blocks(self) -> Iterator[tuple[str, int | None, str]]:
         headers = [("#", "h1"), ("##", "h2"), ("###", "h3")]

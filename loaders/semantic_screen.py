@@ -160,8 +160,10 @@ class SemanticScreen:
         """The classifier's probability that each text is hostile."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        logits = features(self.embeddings, texts) @ self.weights.weights + self.weights.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        unique = list(dict.fromkeys(texts))  # catalogues repeat boilerplate sentences: embed each once
+        logits = features(self.embeddings, unique) @ self.weights.weights + self.weights.bias
+        probs = dict(zip(unique, 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50))), strict=True))
+        return np.asarray([probs[t] for t in texts], dtype=np.float32)
 
     def scores(self, passages: Sequence[str]) -> list[Flag]:
         """The most suspicious piece of each passage (one embedding call for all their pieces)."""

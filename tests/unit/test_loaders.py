@@ -307,7 +307,6 @@ BAD_FILES: dict[str, tuple[str, Callable[[], bytes], str, dict]] = {
         r"CSV must have question,answer columns \(FAQ\) or be a product catalogue",
         {},
     ),
-
     "latin1-txt": (
         "shipping_guide.txt",
         lambda: "Envío gratis en pedidos grandes.".encode("latin-1"),
@@ -323,10 +322,6 @@ BAD_FILES: dict[str, tuple[str, Callable[[], bytes], str, dict]] = {
     "latin1-csv": ("preguntas.csv", lambda: LATIN1, r"is not valid UTF-8 text \(byte 0xe9", {}),
     "invalid-json": ("store_faq.json", lambda: b'{"questions": [{"question": "x",', r"invalid JSON \(line 1", {}),
     "faq-empty-answer": ("store_faq.json", _faq_with_empty_answer, r"entry 2 has an empty answer$", {}),
-
-
-
-
     "zip-bomb-docx": ("gift_wrap.docx", _zip_bomb, r"archive expands too much \(possible zip bomb\)$", {}),
     "encrypted-pdf": ("manual.pdf", _encrypted_pdf, r"PDF is encrypted \(password-protected\)$", {}),
     "oversized": (

@@ -1,0 +1,284 @@
+"""The help-centre crawler (loaders/web.py) against a local site: discovery, robots.txt, same host, redirects,
+size and type limits, failures, limits on pages and depth; and the Markdown front matter its pages are stored with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from helpcentre_site import HTML, HelpCentre, Route, html_page
+from local_servers import free_port
+
+from loaders import load_file
+from loaders.documents import split_front_matter
+from loaders.web import (
+    DEFAULT_MAX_BYTES,
+    HTTP_STATUS,
+    LITTLE_TEXT,
+    NOINDEX,
+    NOT_HTML,
+    OTHER_HOST,
+    REDIRECTS,
+    ROBOTS,
+    TIMEOUT,
+    TOO_LARGE,
+    USER_AGENT,
+    CrawlResult,
+    Page,
+    crawl,
+    hashed_source_name,
+    normalise_url,
+    page_markdown,
+    source_name_for,
+)
+
+
+@pytest.fixture
+def site() -> Iterator[HelpCentre]:
+    with HelpCentre().running() as running:
+        yield running
+
+
+def run(site: HelpCentre, path: str = "/", **options) -> CrawlResult:
+    options.setdefault("delay", 0)
+    return crawl(site.url(path), **options)
+
+
+def paths(result: CrawlResult) -> set[str]:
+    return {urlsplit(p.url).path for p in result.pages}
+
+
+def skips(result: CrawlResult) -> dict[str, str]:
+    return {urlsplit(s.url).path if s.url.startswith("http://127.") else s.url: s.reason for s in result.skipped}
+
+
+def test_sitemap_lists_the_pages_and_every_skip_says_why(site: HelpCentre) -> None:
+    result = run(site)
+
+    assert result.error is None and result.discovered_by == "sitemap"
+    assert paths(result) == {"/returns", "/shipping", "/gift-cards", "/es/devoluciones"}
+    assert skips(result) == {
+        "/": LITTLE_TEXT,  # the home page is a list of topics
+        "/private/staff-notes": ROBOTS,
+        "/partner-offers": OTHER_HOST,  # redirects to another host: dropped
+        "/missing-page": HTTP_STATUS,
+        "/files/size-chart.pdf": NOT_HTML,
+        "/catalogue-dump": TOO_LARGE,
+    }
+    missing = next(s for s in result.skipped if s.url.endswith("/missing-page"))
+    assert (missing.detail, missing.gone, missing.transient) == ("HTTP 404", True, False)
+    assert "elsewhere.example" in next(s.detail for s in result.skipped if s.reason == OTHER_HOST)
+    # robots.txt keeps the crawler away entirely; the same-host redirect gives one page under its final URL.
+    assert site.requested("/private/staff-notes") == 0
+    assert site.requested("/old-returns") == 1 and site.requested("/returns") == 1
+    assert {agent for _, agent in site.requests} == {USER_AGENT}
+    assert result.requests == len(site.requests)
+
+
+def test_main_text_keeps_the_article_and_drops_navigation_footer_and_cookie_banner(site: HelpCentre) -> None:
+    pages = {urlsplit(p.url).path: p for p in run(site).pages}
+
+    returns = pages["/returns"]
+    assert returns.title == "Returns and refunds"
+    assert "within 30 days of delivery" in returns.text
+    assert "## How to start a return" in returns.text  # headings kept as Markdown
+    for boilerplate in ("cookies", "Copyright", "Newsletter", "Help Centre home", "Our blog"):
+        assert boilerplate not in returns.text
+    spanish = pages["/es/devoluciones"]
+    assert spanish.title == "Devoluciones y reembolsos"
+    assert "cinco días hábiles" in spanish.text and "cookies" not in spanish.text
+
+
+def test_without_a_sitemap_links_are_followed_breadth_first_to_the_depth(site: HelpCentre) -> None:
+    site.set_sitemap(None)
+
+    start_only = run(site, depth=0)
+    assert start_only.error is None and start_only.discovered_by == "links"
+    assert paths(start_only) == set() and skips(start_only) == {"/": LITTLE_TEXT}
+    assert any("no sitemap" in note for note in start_only.notes)
+
+    one = run(site, depth=1)
+    assert paths(one) == {"/returns", "/shipping", "/es/devoluciones"}  # the gift cards page is linked from shipping
+    assert skips(one)["https://elsewhere.example/blog"] == OTHER_HOST
+    assert skips(one)["/private/staff-notes"] == ROBOTS
+
+    two = run(site, depth=2)
+    assert paths(two) == {"/returns", "/shipping", "/es/devoluciones", "/gift-cards"}
+    assert [p.depth for p in two.pages if p.url.endswith("/gift-cards")] == [2]
+
+
+def test_max_pages_bounds_the_pages_requested(site: HelpCentre) -> None:
+    result = run(site, max_pages=3)  # the start page, /old-returns (-> /returns), /shipping
+
+    assert paths(result) == {"/returns", "/shipping"}
+    assert {urlsplit(u).path for u in result.not_fetched} >= {"/gift-cards", "/es/devoluciones", "/missing-page"}
+    assert site.requested("/gift-cards") == 0 and site.requested("/missing-page") == 0
+
+
+def test_size_cap_holds_without_a_content_length_and_small_pages_stream_fine(site: HelpCentre) -> None:
+    site.set("/catalogue-dump", HelpCentre.huge(content_length=False))
+    returns = site.routes["/returns"]
+    site.set("/returns", Route(returns.status, returns.headers, returns.body, content_length=False))
+
+    result = run(site)
+
+    dump = next(s for s in result.skipped if s.url.endswith("/catalogue-dump"))
+    assert dump.reason == TOO_LARGE and "stopped reading" in dump.detail and f"{DEFAULT_MAX_BYTES:,}" in dump.detail
+    assert "/returns" in paths(result)
+
+
+def test_redirects_are_followed_by_hand_within_the_site_and_its_rules(site: HelpCentre) -> None:
+    for n in range(7):
+        site.set(f"/loop{n}", Route(302, {"Location": f"/loop{n + 1}"}))
+    site.set("/to-private", Route(301, {"Location": "/private/staff-notes"}))
+    site.set("/to-http-elsewhere", Route(307, {"Location": "//localhost.example:1/x"}))
+    site.set("/moved", Route(308, {"Location": site.url("/shipping")}))
+    site.set("/to-nowhere", Route(302, {"Location": "http://[::1/x"}))
+    site.set_sitemap(["/loop0", "/to-private", "/to-http-elsewhere", "/to-nowhere", "/moved"])
+
+    result = run(site)
+
+    assert skips(result) == {
+        "/": LITTLE_TEXT,
+        "/loop0": REDIRECTS,
+        "/to-private": ROBOTS,
+        "/to-http-elsewhere": OTHER_HOST,
+        "/to-nowhere": REDIRECTS,
+    }
+    assert "location" in next(s.detail for s in result.skipped if s.url.endswith("/to-nowhere")).lower()
+    assert [p.url for p in result.pages] == [site.url("/shipping")]
+    assert site.requested("/loop6") == 0  # five redirects followed, no more
+    assert site.requested("/private/staff-notes") == 0
+
+
+def test_pauses_between_requests_and_crawl_delay_from_robots_txt(site: HelpCentre) -> None:
+    def fake_time() -> tuple[list[float], dict]:
+        now, sleeps = [0.0], []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            now[0] += seconds
+
+        return sleeps, {"sleep": sleep, "clock": lambda: now[0]}
+
+    sleeps, clock = fake_time()
+    result = run(site, delay=0.5, **clock)
+    assert sleeps == [0.5] * (result.requests - 1)
+
+    site.set("/robots.txt", Route(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nCrawl-delay: 2\n"))
+    sleeps, clock = fake_time()
+    result = run(site, delay=0.5, **clock)
+    assert result.error is None and sleeps == [2.0] * (result.requests - 1)
+    assert any("Crawl-delay" in note for note in result.notes)
+    assert site.requested("/private/staff-notes") == 1  # no Disallow any more
+
+    site.set("/robots.txt", Route(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nCrawl-delay: 120\n"))
+    before = len(site.requests)
+    result = run(site)
+    assert "120 s" in (result.error or "") and result.pages == []
+    assert [p for p, _ in site.requests[before:]] == ["/robots.txt"]
+
+
+def test_robots_rules_for_this_user_agent_apply(site: HelpCentre) -> None:
+    rules = b"User-agent: ShopAssistantBot\nDisallow: /shipping\n\nUser-agent: *\nDisallow: /\n"
+    site.set("/robots.txt", Route(headers={"Content-Type": "text/plain"}, body=rules))
+
+    result = run(site)
+
+    assert skips(result)["/shipping"] == ROBOTS and "/returns" in paths(result)
+    assert site.requested("/shipping") == 0
+
+
+def test_a_crawl_that_cannot_start_fails_as_a_whole(site: HelpCentre) -> None:
+    site.set("/robots.txt", Route(503, {"Content-Type": HTML}, b"busy"))
+    result = run(site)
+    assert "robots.txt could not be read" in (result.error or "") and result.pages == []
+    assert [p for p, _ in site.requests] == ["/robots.txt"]  # RFC 9309: a 5xx robots.txt means stay away
+
+    site.remove("/robots.txt")  # a 404 robots.txt means no rules
+    assert "start page" in (run(site, "/no-such-page").error or "")
+    assert run(site).error is None
+
+    closed = crawl(f"http://127.0.0.1:{free_port()}/", delay=0)
+    assert closed.error is not None and closed.pages == []
+
+
+def test_a_page_that_never_finishes_times_out(site: HelpCentre) -> None:
+    site.set("/slow", Route(headers={"Content-Type": HTML}, hang=True))
+
+    result = run(site, "/slow", timeout=1.0)
+
+    assert result.error is not None and TIMEOUT in result.error
+
+
+def test_noindex_pages_are_skipped_but_their_links_followed(site: HelpCentre) -> None:
+    topics = html_page("Topics", ["All topics: <a href='/returns'>returns</a>."])
+    topics.body = topics.body.replace(b"<head>", b"<head><meta name='robots' content='noindex'>")
+    site.set("/topics", topics)
+    site.set_sitemap(None)
+
+    result = run(site, "/topics", depth=1)
+
+    assert skips(result) == {"/topics": NOINDEX}
+    assert paths(result) == {"/returns"}
+
+
+def test_proxies_from_the_environment_are_not_used(site: HelpCentre, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.1:3128")
+    monkeypatch.setenv("ALL_PROXY", "http://10.0.0.1:3128")
+    assert run(site).error is None
+
+
+def test_start_url_must_be_http() -> None:
+    for bad in ("ftp://help.example.com/", "file:///etc/passwd", "help.example.com", "javascript:alert(1)"):
+        with pytest.raises(ValueError):
+            crawl(bad, delay=0)
+
+
+def test_urls_and_source_names() -> None:
+    assert normalise_url("HTTPS://Help.Example.com:443/returns#top") == "https://help.example.com/returns"
+    assert normalise_url("http://help.example.com") == "http://help.example.com/"
+    assert normalise_url("http://127.0.0.1:8080/a?b=1") == "http://127.0.0.1:8080/a?b=1"
+
+    assert source_name_for("https://help.example.com/returns") == "help.example.com_returns.md"
+    assert source_name_for("https://help.example.com/") == "help.example.com_index.md"
+    assert source_name_for("https://help.example.com/es/devoluciones.html") == "help.example.com_es_devoluciones.md"
+    assert source_name_for("http://127.0.0.1:8080/faq") == "127.0.0.1_8080_faq.md"
+    # Distinct URLs that read alike: the hashed variant keeps them apart.
+    a, b = "https://help.example.com/a/b", "https://help.example.com/a_b"
+    assert source_name_for(a) == source_name_for(b)
+    assert hashed_source_name(a) != hashed_source_name(b)
+    assert hashed_source_name(a).startswith("help.example.com_a_b-") and hashed_source_name(a).endswith(".md")
+    long_name = source_name_for("https://help.example.com/" + "very-long-section/" * 30)
+    assert len(long_name.encode()) <= 200 and long_name.endswith(".md")
+
+
+def test_front_matter_becomes_chunk_metadata(tmp_path: Path) -> None:
+    page = Page("https://help.example.com/returns", "Returns and refunds", "You can return items within 30 days.")
+    path = tmp_path / "help.example.com_returns.md"
+    path.write_text(page_markdown(page), encoding="utf-8")
+
+    docs = load_file(path)
+
+    assert docs and all(d.metadata["url"] == page.url for d in docs)
+    assert all(d.metadata["title"] == "Returns and refunds" for d in docs)
+    assert docs[0].metadata["section"] == "Returns and refunds"
+    assert all("url:" not in d.page_content and "---" not in d.page_content for d in docs)
+
+
+def test_markdown_without_our_front_matter_reads_as_before(tmp_path: Path) -> None:
+    for text in (
+        "# Shipping\n\nWe ship in 3 days.\n",
+        "---\n\n# Shipping\n\nA rule first, then text.\n",
+        "---\nlayout: post\ntitle: Shipping\n---\n\nYAML without a url stays text.\n",
+        "---\nurl: javascript:alert(1)\n---\n\nNot an http address.\n",
+        "---\nurl: https://x.example/\nthis is not a key value line\n---\n\nText.\n",
+    ):
+        assert split_front_matter(text) == ({}, text)
+    path = tmp_path / "shipping_guide.md"
+    path.write_text("---\nlayout: post\n---\n\n# Shipping\n\nWe ship in 3 days.\n", encoding="utf-8")
+    docs = load_file(path)
+    assert "url" not in docs[0].metadata and docs[0].metadata["title"] == "Shipping guide"
+    assert docs[0].page_content.startswith("---\nlayout: post\n---")  # as before: the block is text
