@@ -31,6 +31,12 @@ def _variants(word: str) -> list[str]:
     return sorted({base, base.capitalize(), base.upper()})
 
 
+def _contains(word: str) -> dict:
+    """Chroma's text filter for a word in any of its spellings (Chroma's $contains is case-sensitive)."""
+    variants = _variants(word)
+    return {"$contains": variants[0]} if len(variants) == 1 else {"$or": [{"$contains": v} for v in variants]}
+
+
 def _words(text: str) -> set[str]:
     return {singular(w) for w in _WORD.findall(text.lower())}
 
@@ -136,7 +142,7 @@ class ProductDesk:
         text_filter = None
         if words:
             anchor = max(words, key=len)  # one text filter narrows; every word is checked below
-            text_filter = {"$or": [{"$contains": v} for v in _variants(anchor)]}
+            text_filter = _contains(anchor)
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         hits = self.kb.store.find(where, text_filter)
         kinds = [singular(t) for t in q.terms]
@@ -257,7 +263,7 @@ class ProductDesk:
         """The product a few words name ("ridgeback tent"): every word in its name, brand or category; the
         shortest such name wins (the most specific match)."""
         anchor = max(words, key=len)
-        hits = self.kb.store.find({"type": "product"}, {"$or": [{"$contains": v} for v in _variants(anchor)]})
+        hits = self.kb.store.find({"type": "product"}, _contains(anchor))
         wanted = {singular(w) for w in words}
         fitting = [h for h in hits if wanted <= _words(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
         return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None
