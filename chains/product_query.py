@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
@@ -267,3 +270,66 @@ def _compare_parts(text: str, vocab: Vocabulary) -> list[list[str]]:
         if words:
             out.append(words)
     return out
+
+
+# -- with a chat model: structured output ------------------------------------------------------------------
+_CUES = (_MAX, _MIN, _BETWEEN, _CHEAPEST, _PRICIEST, _CHEAPER, _IN_STOCK, _BRANDS, _COMPARE, _FROM_BRAND)
+
+
+def may_need_filters(question: str, last: ProductQuery | None) -> bool:
+    """Whether a question may need the catalogue's filters at all (a price bound, a sort, stock, brands, a
+    comparison, or a short follow-up to a product request): only then is a chat model asked to read them."""
+    if any(p.search(question) for p in _CUES):
+        return True
+    return last is not None and len(_WORD.findall(question)) <= 6 and bool(_FOLLOW_UP.search(question))
+
+
+class ProductFilters(BaseModel):
+    """The filters a chat model reads from a message (its structured output; see prompts/product_filters.md)."""
+
+    intent: Literal["none", "list", "brands", "compare"] = Field(description="what the customer wants")
+    kind: str | None = Field(None, description="kind of product, singular, in the customer's words")
+    brand: str | None = Field(None, description="one of the shop's brands, exactly as listed")
+    category: str | None = Field(None, description="one of the shop's categories, exactly as listed")
+    min_price: float | None = None
+    max_price: float | None = None
+    in_stock: bool = False
+    sort: Literal["price_asc", "price_desc"] | None = None
+    compare: list[str] = Field(default_factory=list, description="products to compare, a short name each")
+    extra: list[str] = Field(default_factory=list, description="other words a product must have")
+    narrows_previous: bool = False
+    cheaper_than_previous: bool = False
+
+
+def filters_prompt(vocab: Vocabulary, last: ProductQuery | None, limit: int = 60) -> str:
+    """The extraction prompt with the shop's own brands and categories (the most common first, at most `limit`)."""
+    from chains.llm import load_prompt
+
+    brands = ", ".join(sorted(vocab.brands.values())[:limit]) or "(none)"
+    categories = ", ".join(sorted(vocab.categories.values())[:limit]) or "(none)"
+    previous = "none" if last is None else str({k: v for k, v in asdict(last).items() if v not in (None, [], False)})
+    return load_prompt("product_filters", brands=brands, categories=categories, previous=previous)
+
+
+def query_from_filters(filters: ProductFilters, vocab: Vocabulary, last: ProductQuery | None) -> ProductQuery | None:
+    """A model's filters checked against the catalogue: a brand or category the shop does not have is dropped, a
+    kind of product counts only in words the shop's product names use (so the model cannot add a filter the
+    catalogue does not know); None when nothing usable is left."""
+    if filters.intent == "none":
+        return None
+    brand = vocab.find_brand(filters.brand)[0] if filters.brand else None
+    category = vocab.categories.get(filters.category.lower()) if filters.category else None
+    kinds = [w.lower() for w in _WORD.findall(filters.kind or "") if vocab.is_kind(w)]
+    bounds = [b if b is not None and b >= 0 else None for b in (filters.min_price, filters.max_price)]
+    q = ProductQuery(terms=kinds, brand=brand, category=category, min_price=bounds[0], max_price=bounds[1],
+                     in_stock=filters.in_stock, sort=filters.sort, want=filters.intent,
+                     extra=[w.lower() for w in filters.extra if w.strip()][:3])  # fmt: skip
+    if filters.intent == "compare":
+        q.compare = [[w for w in (x.lower() for x in _WORD.findall(name)) if w not in STOP] for name in filters.compare]
+        q.compare = [c for c in q.compare if c]
+        return q if len(q.compare) >= 2 else None
+    if last is not None and (filters.narrows_previous or filters.cheaper_than_previous) and not (kinds or category):
+        return _follow_up(last, q, q.extra, filters.cheaper_than_previous)
+    if not (q.terms or q.brand or q.category):
+        return None
+    return q

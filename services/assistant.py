@@ -227,7 +227,8 @@ class Assistant:
             return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
-            listed = self.products.reply(session_id, question, lang) if self.products else None
+            model = self.llm.model if self.llm is not None else None
+            listed = self.products.reply(session_id, question, lang, model) if self.products else None
             if listed is not None:  # filters and a sort over the catalogue's fields, written by code
                 return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed))
             hits = self.kb.search(q.standalone, self.settings.top_k)

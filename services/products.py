@@ -9,16 +9,30 @@ last filters of each conversation are kept so follow-ups ("and in blue?", "any c
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
 
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
 from base.money import format_price
 from base.types import Hit, ProductFacts
 from chains.extractive import Extracted
-from chains.product_query import ProductQuery, Vocabulary, parse_product_query, singular
+from chains.product_query import (
+    ProductFilters,
+    ProductQuery,
+    Vocabulary,
+    filters_prompt,
+    may_need_filters,
+    parse_product_query,
+    query_from_filters,
+    singular,
+)
 from services.knowledge import KnowledgeBase
 
+logger = logging.getLogger(__name__)
 SHOWN = 5
 _NAMING = ("name", "brand", "category")
 ALTERNATIVES = 3
@@ -86,11 +100,17 @@ class ProductDesk:
                 self._vocab = (generation, Vocabulary(h.metadata for h in products))
             return self._vocab[1]
 
-    def reply(self, session_id: str, question: str, lang: str) -> Extracted | None:
-        """The answer to a product question that needs filters, or None."""
-        vocab = self.vocabulary()
+    def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
+        """The answer to a product question that needs filters, or None. With a chat `model`, it reads the filters
+        (structured output, checked against the catalogue); the rules do when there is none or it fails."""
         last = self._last.get(session_id)
-        query = parse_product_query(question, vocab, last[0] if last else None)
+        previous = last[0] if last else None
+        if not may_need_filters(question, previous):
+            return None  # most messages: no catalogue scan, no model call
+        vocab = self.vocabulary()
+        if vocab.size == 0:
+            return None
+        query = self._read(question, vocab, previous, model)
         if query is None:
             return None
         if (
@@ -118,6 +138,19 @@ class ProductDesk:
             while len(self._last) > self.max_conversations:
                 self._last.popitem(last=False)
         return answer
+
+    def _read(
+        self, question: str, vocab: Vocabulary, previous: ProductQuery | None, model: BaseChatModel | None
+    ) -> ProductQuery | None:
+        if model is not None:
+            try:
+                reader = model.with_structured_output(ProductFilters, method="function_calling")
+                filters = reader.invoke([SystemMessage(filters_prompt(vocab, previous)), HumanMessage(question)])
+                if isinstance(filters, ProductFilters):
+                    return query_from_filters(filters, vocab, previous)
+            except Exception as exc:  # a model that fails or answers out of shape: the rules read it
+                logger.warning("the chat model could not read product filters (%s); using the rules", exc)
+        return parse_product_query(question, vocab, previous)
 
     def forget(self, session_id: str) -> None:
         with self._lock:
