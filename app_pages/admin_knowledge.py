@@ -89,9 +89,9 @@ def catalogue_mappings(uploaded: list) -> dict[str, dict[str, str]]:
         if is_faq_header(header):
             continue
         remembered = kb.column_map(upload.name)
-        base = preview_catalogue(upload.name, text, remembered)
+        base = preview_catalogue(upload.name, text, remembered, currency=kb.settings.store_currency)
         if base.column_map is None and remembered:
-            remembered, base = None, preview_catalogue(upload.name, text)
+            remembered, base = None, preview_catalogue(upload.name, text, currency=kb.settings.store_currency)
         if base.column_map is None:
             st.error(f"**{upload.name}**: {safe(base.problem)}", icon="⛔")
             continue
@@ -110,7 +110,9 @@ def catalogue_mappings(uploaded: list) -> dict[str, dict[str, str]]:
                 if pick != "(none)":
                     mapping[name] = pick
             changed = mapping != base.column_map.columns
-            shown = preview_catalogue(upload.name, text, mapping) if changed else base
+            shown = (
+                preview_catalogue(upload.name, text, mapping, currency=kb.settings.store_currency) if changed else base
+            )
             if shown.problem:
                 st.error(safe(shown.problem), icon="⛔")
             else:

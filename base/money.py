@@ -16,7 +16,8 @@ _CODE_LIST = "USD EUR GBP CAD AUD NZD JPY INR CHF SEK NOK DKK PLN MXN BRL ZAR SG
 CODES = frozenset(_CODE_LIST.split(" "))
 _SHOWN = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 # Words a price cell may carry besides the amount; anything else (CSS, sentences) makes the cell junk.
-_FILLER = re.compile(r"\b(?:from|to|only|each|approx\.?|ca\.?|incl\.?|vat|price|now)\b|[:~]", re.IGNORECASE)
+_FILLER = re.compile(r"\b(?:only|each|incl\.?|vat|price|now)\b|:", re.IGNORECASE)
+_RANGE_WORDS = re.compile(r"\b(?:from|to)\b", re.IGNORECASE)
 _SYMBOL = re.compile(r"US\$|C\$|A\$|[$€£¥₹]")
 _CODE = re.compile(r"\b[A-Z]{3}\b")
 _AMOUNT = re.compile(r"\d[\d.,' \u00a0\u202f]*\d|\d")
@@ -35,8 +36,15 @@ class Price:
 def parse_amount(text: str) -> float | None:
     """One number written with any of the common separators: "1,234.50", "1.234,50", "12,50", "1 234", "1'234.5".
 
-    A single separator followed by exactly three digits is a thousands separator ("1,234" = 1234), except that
-    a lone comma or dot followed by one or two digits is the decimal mark."""
+    A single separator followed by exactly three digits is a thousands separator ("1,234" = 1234; so "12.995" is
+    read as 12995, not 12.995: prices with three decimals are rarer than thousands written with a dot), except
+    that a lone comma or dot followed by one or two digits is the decimal mark. A space or an apostrophe only
+    ever separates thousands: "49 99" (cents set apart) is not a number."""
+    text = text.strip()
+    if re.search(r"[\s'\u00a0\u202f]", text) and not re.fullmatch(
+        r"\d{1,3}(?:[ '\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?", text
+    ):
+        return None
     s = re.sub(r"[\s'\u00a0\u202f]", "", text)
     if not s or not re.fullmatch(r"[\d.,]+", s) or not s[0].isdigit():
         return None
@@ -55,8 +63,6 @@ def parse_amount(text: str) -> float | None:
             s = parts[0] + "." + parts[1]
         elif all(len(p) == 3 for p in parts[1:]) and 1 <= len(parts[0]) <= 3:
             s = "".join(parts)
-        elif len(parts) == 2 and sep == "." and parts[1]:  # "12.995": a plain decimal with more places
-            s = parts[0] + "." + parts[1]
         else:
             return None
     try:
@@ -71,7 +77,8 @@ def parse_price(cell: str, default_currency: str = "") -> Price | None:
     text = (cell or "").strip()
     if not text or len(text) > 80:  # a paragraph in a price column is page junk, whatever numbers it holds
         return None
-    currencies = {SYMBOLS[m] for m in _SYMBOL.findall(text)}
+    dollar = default_currency if default_currency in ("USD", "CAD", "AUD", "NZD") else "USD"
+    currencies = {dollar if m == "$" else SYMBOLS[m] for m in _SYMBOL.findall(text)}
     currencies |= {c for c in _CODE.findall(text) if c in CODES}
     if len(currencies) > 1:
         return None
@@ -84,8 +91,12 @@ def parse_price(cell: str, default_currency: str = "") -> Price | None:
     if not amounts or re.search(r"[-−–]", rest[0]):  # nothing, or a negative amount
         return None
     gaps = [_FILLER.sub(" ", _CODE.sub(" ", _SYMBOL.sub(" ", g))) for g in rest]
+    if len(amounts) == 2:  # "from $10 to $20", "10 to 20 USD": the range words may stand around the two amounts
+        gaps = [_RANGE_WORDS.sub(" ", g) if n < 2 else g for n, g in enumerate(gaps)]
     if any(re.search(r"[^\s\-–—]", g) for g in gaps):
-        return None  # letters, braces or other marks around the numbers: not a price cell
+        return None  # letters ("from $10": a lower bound, not a price), braces, "~": not one price
+    if re.search(r"[\-–—]", gaps[-1]) or (len(amounts) == 1 and re.search(r"[\-–—]", "".join(gaps))):
+        return None  # "$10-": half a range
     values = [parse_amount(a) for a in amounts]
     if any(v is None for v in values):
         return None

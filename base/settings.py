@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         "calibration.py). Off by default: leave-one-store-out it does not beat the fixed thresholds yet (README).",
     )
     memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
+    store_currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description='ISO code of the shop\'s currency: a catalogue price written without one ("49.00") is in it, '
+        'and "$" means it when it is a dollar currency (CAD, AUD, NZD).',
+    )
     product_filters: bool = Field(
         True,
         description="Answer product questions that need filters and a sort (cheapest, under $50, in stock, "
@@ -230,6 +236,7 @@ class Settings(BaseSettings):
             max_entries=self.max_entries_per_file,
             timeout_seconds=self.parse_timeout_seconds,
             memory_mb=self.parse_memory_mb,
+            currency=self.store_currency,
         )
 
 

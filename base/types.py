@@ -11,7 +11,8 @@ class ParseLimits:
     """Everything that bounds parsing one untrusted file (the defaults are the settings' defaults).
 
     Chunking (characters), the file's size, a PDF's pages, the entries one file may hold, and for the child
-    parser (loaders/isolated.py) its wall-clock time and address space."""
+    parser (loaders/isolated.py) its wall-clock time and address space; and the shop's currency, which a
+    catalogue's bare prices ("49.00") are in."""
 
     chunk_size: int = 900
     chunk_overlap: int = 150
@@ -20,6 +21,7 @@ class ParseLimits:
     max_entries: int = 20_000
     timeout_seconds: float = 60.0
     memory_mb: int = 1024
+    currency: str = "USD"  # the shop's currency, for catalogue prices written without one
 
 
 DEFAULT_LIMITS = ParseLimits()

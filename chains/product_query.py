@@ -18,9 +18,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
-_NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
-_MONEY = rf"(?:[$€£]\s*)?{_NUMBER}\s*(?:dollars|usd|eur|euros?|€|\$)?"
-_MAX = re.compile(rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|within|"
+_NUMBER = r"(\d[\d,.]*\d|\d)"
+# A number followed by a unit is a size or a time, not a price ("within 30 days", "2-3 person tent", "30 liters").
+_UNIT = (
+    r"(?!\s*(?:-|–|to)?\s*\d*\s*(?:days?|hours?|h|weeks?|months?|years?|yrs?|liters?|litres?|l|ml|kg|g|lbs?|"
+    r"oz|pounds?|person|people|persons|p|inch(?:es)?|in|cm|mm|m|ft|feet|foot|pack|pcs|pieces?|%|gb|tb|mah|w|v|"
+    r"watts?|volts?|quarts?|qt|cups?|count|ct|x)\b)"
+)
+_MONEY = rf"(?:[$€£]\s*)?{_NUMBER}{_UNIT}\s*(?:dollars|usd|eur|euros?|€|\$)?"
+_MAX = re.compile(rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|"
                   rf"menos de|por debajo de|hasta)\s+{_MONEY}|<\s*{_MONEY}", re.IGNORECASE)  # fmt: skip
 _MIN = re.compile(rf"\b(?:over|above|more than|at least|from|starting at|más de|mas de|desde)\s+{_MONEY}|>\s*{_MONEY}",
                   re.IGNORECASE)  # fmt: skip
@@ -35,6 +41,11 @@ _IN_STOCK = re.compile(r"\b(in stock|available now|available|in-stock|en stock|d
 _BRANDS = re.compile(r"\b(which|what)\s+brands?\b|\bbrands?\s+(of|for|do you)\b|\bqué marcas\b|\bque marcas\b", re.I)
 _COMPARE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|compara[r]?|diferencia entre)\b", re.I)
 _FROM_BRAND = re.compile(r"\b(anything|something|products?|items?|what)\b.*\b(from|by|de)\b", re.IGNORECASE)
+# Questions about the shop's policies are FAQ questions even when they name a product and an amount ("can I return
+# a tent within 30 days?", "is shipping free on orders over $50?"): retrieval answers them.
+_POLICY = re.compile(r"\b(returns?|returning|refunds?|shipping|ship|ships|delivery|deliver|warrant(?:y|ies)|exchanges?|"
+                     r"orders?|cancel\w*|track\w*|policy|policies|coupons?|discounts?|promo|vouchers?|devoluci\w+|"
+                     r"reembols\w+|envíos?|envio|garantía|pedidos?)\b", re.IGNORECASE)  # fmt: skip
 _FOLLOW_UP = re.compile(r"^\s*(¿\s*)?(and|any|what about|how about|only|just|also|in|y|alguno|algo|solo|en)\b", re.I)
 
 _STOP_WORDS = """
@@ -66,8 +77,10 @@ class ProductQuery:
     compare: list[list[str]] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
 
-    def describe(self) -> str:
-        """The filters in words, for the answer's first line ("tents under $300.00 that are in stock")."""
+    def describe(self, currency: str = "USD") -> str:
+        """The filters in words, for the answer's first line ("tents under $300.00 USD that are in stock")."""
+        from base.money import format_money
+
         what = " ".join(self.terms) or (self.category or "products")
         if what.lower() == "products" and self.brand:
             what = "products"
@@ -79,11 +92,13 @@ class ProductQuery:
         if self.extra:
             parts.append("with " + ", ".join(self.extra))
         if self.min_price is not None and self.max_price is not None:
-            parts.append(f"between ${self.min_price:,.2f} and ${self.max_price:,.2f}")
+            parts.append(
+                f"between {format_money(self.min_price, currency)} and {format_money(self.max_price, currency)}"
+            )
         elif self.max_price is not None:
-            parts.append(f"under ${self.max_price:,.2f}")
+            parts.append(f"under {format_money(self.max_price, currency)}")
         elif self.min_price is not None:
-            parts.append(f"over ${self.min_price:,.2f}")
+            parts.append(f"over {format_money(self.min_price, currency)}")
         if self.in_stock:
             parts.append("that are in stock")
         return " ".join(parts)
@@ -105,21 +120,29 @@ class Vocabulary:
     """The catalogue's own words: brands, categories and the words of product names (by how many products use
     them), so the rules know that "tent" is a kind of product here and "Northwind" a brand."""
 
-    def __init__(self, products: Iterable[dict]) -> None:
+    def __init__(self, products: Iterable[dict], ids: Iterable[str] | None = None) -> None:
+        """`products`: their metadata; `ids`: their chunk ids, in the same order (for `index`)."""
+        id_list = list(ids) if ids is not None else None
         self.brands: dict[str, str] = {}  # lower-case brand -> as written
         self.categories: dict[str, str] = {}
         self.name_words: Counter[str] = Counter()
         self.brand_words: set[str] = set()
+        self.brand_sizes: Counter[str] = Counter()  # lower-case brand -> products
+        self.index: dict[str, set[str]] = {}  # word of a name or category (singular) -> chunk ids
         self.size = 0
-        for meta in products:
+        for n, meta in enumerate(products):
             self.size += 1
             if meta.get("brand"):
                 self.brands.setdefault(str(meta["brand"]).lower(), str(meta["brand"]))
+                self.brand_sizes[str(meta["brand"]).lower()] += 1
                 self.brand_words.update(singular(w) for w in _WORD.findall(str(meta["brand"]).lower()))
             if meta.get("category"):
                 self.categories.setdefault(str(meta["category"]).lower(), str(meta["category"]))
-            words = {singular(w) for w in _WORD.findall(f"{meta.get('name', '')} {meta.get('category', '')}")}
+            words = {singular(w) for w in _WORD.findall(f"{meta.get('name', '')} {meta.get('category', '')}".lower())}
             self.name_words.update(w for w in words if len(w) > 2 and not w.isdigit())
+            if id_list is not None:
+                for word in words:
+                    self.index.setdefault(word, set()).add(id_list[n])
 
     def is_kind(self, word: str) -> bool:
         """A word that names a kind of product here: in some product names, but not in most (e.g. "set")."""
@@ -141,6 +164,8 @@ class Vocabulary:
             if len(first) > 3 and first not in STOP:
                 firsts.setdefault(first, []).append(key)
         for first, keys in firsts.items():
+            if self.name_words.get(singular(first), 0) > 1.25 * self.brand_sizes[keys[0]]:
+                continue  # "mountain" of "Mountain Hardwear" is mostly a word of other products' names
             if len(keys) == 1 and re.search(rf"(?<!\w){re.escape(first)}(?!\w)", lower):
                 rest = lower
                 for word in _WORD.findall(keys[0]):  # "Harbor & Pine" for "Harbor & Pine Essentials"
@@ -157,12 +182,10 @@ class Vocabulary:
 
 
 def _amount(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
-        return None
+    """A bound as written ("1,200", "49,99", "1.500"), read as base.money reads prices."""
+    from base.money import parse_amount
+
+    return parse_amount(text) if text else None
 
 
 def _first_group(match: re.Match[str] | None) -> float | None:
@@ -186,7 +209,7 @@ def parse_product_query(question: str, vocab: Vocabulary, last: ProductQuery | N
     """The filters a product question asks for, or None when it has no structure (a plain "how much is the X?"
     is answered by similarity). `last`: the previous product question's filters, which a follow-up keeps
     ("and in blue?", "any cheaper?")."""
-    if vocab.size == 0:
+    if vocab.size == 0 or _POLICY.search(question):
         return None
     text = question.strip()
     q = ProductQuery()

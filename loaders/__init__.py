@@ -96,11 +96,11 @@ def _loader(path: Path, limits: ParseLimits, columns: dict[str, str] | None = No
     if ext == ".csv":
         header, _ = csv_rows(path, text)
         if columns:
-            return CatalogueLoader(path, text, columns)
+            return CatalogueLoader(path, text, columns, limits.currency)
         if is_faq_header(header):
             return FAQLoader(path, text)
         if looks_like_catalogue(header):
-            return CatalogueLoader(path, text)
+            return CatalogueLoader(path, text, currency=limits.currency)
         raise LoaderError(
             path,
             "CSV must have question,answer columns (FAQ) or be a product catalogue: a name or title column "

@@ -39,7 +39,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("name", "product name", "title", "product title", "product", "item name", "item", "product_name"),
     "sku": ("sku", "variant sku", "uniq id", "id", "product id", "item id", "asin", "pid", "product_id", "code"),
     "price": ("price", "selling price", "variant price", "regular price", "sale price", "list price",
-              "discounted_price", "retail_price", "current price", "unit price", "cost", "amount"),
+              "discounted_price", "retail_price", "current price", "unit price", "amount"),
     "sale_price": ("sale price",),
     "category": ("category", "categories", "type", "product type", "product_category_tree", "department",
                  "product category"),
@@ -206,6 +206,7 @@ class _Product:
     in_stock: list[bool | None] = field(default_factory=list)
     options: dict[str, list[str]] = field(default_factory=dict)
     variant_skus: list[str] = field(default_factory=list)
+    variable: bool = False  # a WooCommerce parent whose price and stock are its variations'
 
 
 class Problems:
@@ -230,10 +231,13 @@ class CatalogueLoader(BaseLoader):
     """One document per product from any catalogue CSV (see module docstring). After `lazy_load`, `warnings`
     holds the file's problem summary and `column_map` the mapping used."""
 
-    def __init__(self, path: str | Path, text: str, columns: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, text: str, columns: dict[str, str] | None = None, currency: str = "USD"
+    ) -> None:
         self.path = Path(path)
         self.text = text
         self.given = columns
+        self.currency = currency  # the shop's: bare prices ("49.00") are in it
         self.warnings: list[str] = []
         self.column_map: ColumnMap | None = None
 
@@ -266,21 +270,28 @@ class CatalogueLoader(BaseLoader):
         """Rows to products: variant rows join their product (Shopify: same Handle; WooCommerce: Parent)."""
         col = cmap.columns
         products: list[_Product] = []
-        groups: dict[str, _Product] = {}
+        groups: dict[str, _Product] = {}  # Shopify: Handle -> product
+        woo_ids: dict[str, _Product] = {}  # WooCommerce: ID -> parent ("id:11" names it)
+        woo_skus: dict[str, _Product] = {}  # WooCommerce: SKU -> parent (a bare value names it)
         woo = cmap.profile == "woocommerce"
         for line, raw in rows:
             row = {k: (v or "").strip() for k, v in raw.items()}
             if not any(row.values()):
                 continue
             get = lambda name, row=row: row.get(col[name], "") if name in col else ""  # noqa: E731
+            if _hidden(row, cmap.profile):
+                problems.add("not published, or a draft or archived (skipped)", line)
+                continue
             key = get("group")
-            if woo:  # a variation names its parent as "id:123" or by SKU; the parent row is keyed both ways
-                parent = groups.get(key) or groups.get(key.removeprefix("id:")) if key else None
+            if woo:
+                parent = (woo_ids.get(key[3:]) if key.startswith("id:") else woo_skus.get(key)) if key else None
                 if parent is not None:
                     self._add_variant(parent, row, cmap, line, problems)
                     continue
                 key = ""
             elif key and key in groups:
+                if _variant_fields_empty(row, col):
+                    continue  # a Shopify row that only adds an image to the product
                 self._add_variant(groups[key], row, cmap, line, problems)
                 continue
             name = plain_text(get("name"))
@@ -291,9 +302,10 @@ class CatalogueLoader(BaseLoader):
             self._add_variant(product, row, cmap, line, problems, first=True)
             products.append(product)
             if woo:
-                for ref in (row.get("ID", ""), get("sku")):
-                    if ref:
-                        groups[ref] = product
+                if row.get("ID"):
+                    woo_ids[row["ID"]] = product
+                if get("sku"):
+                    woo_skus[get("sku")] = product
             elif key:
                 groups[key] = product
         return products
@@ -304,7 +316,7 @@ class CatalogueLoader(BaseLoader):
     ) -> None:  # fmt: skip
         col = cmap.columns
         get = lambda name: row.get(col[name], "") if name in col else ""  # noqa: E731
-        currency = get("currency").upper()
+        currency = get("currency").upper() or self.currency
         regular = parse_price(get("price"), currency) if get("price") else None
         sale = parse_price(get("sale_price"), currency) if get("sale_price") else None
         if get("price") and regular is None:
@@ -316,6 +328,8 @@ class CatalogueLoader(BaseLoader):
                 product.regular.append(regular.low)
         elif not get("price") and not (first and cmap.profile == "woocommerce" and _is_variable(row)):
             problems.add("price missing (unknown)", line)
+        if first and cmap.profile == "woocommerce" and _is_variable(row):
+            product.variable = True
         stock_text = get("stock")
         product.stock.append(_count(stock_text) if stock_text else None)
         if stock_text and product.stock[-1] is None:
@@ -363,15 +377,16 @@ class CatalogueLoader(BaseLoader):
         if product.prices and len({c for _, _, c in product.prices if c}) <= 1:
             low = min(p[0] for p in product.prices)
             high = max(p[1] or p[0] for p in product.prices)
-            meta.update(price=low, currency=currency or "USD")
+            meta.update(price=low, currency=currency or self.currency)
             if high > low:
                 meta["price_max"] = high
             if product.regular:
                 meta["regular_price"] = max(product.regular)
         elif product.prices:
             problems.add("prices in several currencies (price unknown)", product.line)
-        if all(s is not None for s in product.stock) and product.stock:
-            meta["stock"] = sum(s for s in product.stock if s is not None)
+        stock = product.stock[1:] if product.variable and len(product.stock) > 1 else product.stock
+        if stock and all(s is not None for s in stock):
+            meta["stock"] = sum(s for s in stock if s is not None)
         flags = [s for s in product.in_stock if s is not None]
         if "stock" in meta:
             meta["in_stock"] = meta["stock"] > 0
@@ -385,6 +400,27 @@ class CatalogueLoader(BaseLoader):
         if f.get("tags"):
             meta["tags"] = plain_text(f["tags"])
         return make_document(product_text(meta), meta)
+
+
+def _hidden(row: dict[str, str], profile: str) -> bool:
+    """A product the shop does not show: Shopify draft or archived (Status) or unpublished, WooCommerce not
+    published (Published 0 or -1) or hidden (Visibility in catalog)."""
+    if profile == "shopify":
+        status = row.get("Status", "").strip().lower()
+        published = row.get("Published", "").strip().lower()
+        return status in ("draft", "archived") or published == "false"
+    if profile == "woocommerce":
+        published = row.get("Published", "").strip()
+        visibility = row.get("Visibility in catalog", "").strip().lower()
+        return published in ("0", "-1") or visibility == "hidden"
+    return False
+
+
+def _variant_fields_empty(row: dict[str, str], col: dict[str, str]) -> bool:
+    """A Shopify row without price, SKU, stock or option values (an extra image of the product)."""
+    fields = [row.get(col[f], "") for f in ("price", "sku", "stock") if f in col]
+    fields += [row.get(value, "") for _, value in SHOPIFY_OPTIONS]
+    return not any(v.strip() for v in fields)
 
 
 def _is_variable(row: dict[str, str]) -> bool:
@@ -437,7 +473,9 @@ class CataloguePreview:
     problem: str = ""
 
 
-def preview_catalogue(name: str, text: str, columns: dict[str, str] | None = None, n: int = 5) -> CataloguePreview:
+def preview_catalogue(
+    name: str, text: str, columns: dict[str, str] | None = None, n: int = 5, currency: str = "USD"
+) -> CataloguePreview:
     """The first `n` products of a catalogue CSV read with `columns` (or the detected mapping), for the admin's
     mapping check; reads only the first rows, whatever the file's size."""
     path = Path(name)
@@ -450,7 +488,7 @@ def preview_catalogue(name: str, text: str, columns: dict[str, str] | None = Non
     writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(head)
-    loader = CatalogueLoader(path, buffer.getvalue(), columns)
+    loader = CatalogueLoader(path, buffer.getvalue(), columns, currency)
     try:
         docs = [doc for _, doc in zip(range(n), loader.lazy_load(), strict=False)]
     except LoaderError as exc:

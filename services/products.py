@@ -97,7 +97,7 @@ class ProductDesk:
         with self._lock:
             if self._vocab is None or self._vocab[0] != generation:
                 products = self.kb.store.find({"type": "product"}, with_text=False)
-                self._vocab = (generation, Vocabulary(h.metadata for h in products))
+                self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
@@ -171,13 +171,11 @@ class ProductDesk:
                 clauses.append({"price": {"$lte": q.max_price}})
         if q.in_stock and "stock" not in relax:
             clauses.append({"in_stock": True})
-        words = [*q.terms, *([] if "extra" in relax else q.extra)]
-        text_filter = None
-        if words:
-            anchor = max(words, key=len)  # one text filter narrows; every word is checked below
-            text_filter = _contains(anchor)
+        extra_words = [] if "extra" in relax else q.extra
+        text_filter = _contains(max(extra_words, key=len)) if extra_words else None  # checked word by word below
+        ids = self._ids_naming(q.terms)
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        hits = self.kb.store.find(where, text_filter)
+        hits = self.kb.store.find(where, text_filter, ids=ids)
         kinds = [singular(t) for t in q.terms]
         extra = [] if "extra" in relax else [singular(w) for w in q.extra]
         out = []
@@ -194,6 +192,15 @@ class ProductDesk:
                                 else float("inf"), str(h.metadata.get("name", ""))))  # fmt: skip
         return out
 
+    def _ids_naming(self, words: list[str]) -> set[str] | None:
+        """Products whose name or category has every one of `words` (any case, singular or plural), from the
+        vocabulary's index; None when no word restricts."""
+        if not words:
+            return None
+        index = self.vocabulary().index
+        sets = [index.get(singular(w), set()) for w in words]
+        return set.intersection(*sets) if sets else None
+
     # -- answers ------------------------------------------------------------------------------------
     def _list(self, q: ProductQuery, lang: str) -> Extracted:
         es = lang == "es"
@@ -202,8 +209,8 @@ class ProductDesk:
             "del más barato al más caro" if es else "cheapest first")  # fmt: skip
         if found:
             shown = found[:SHOWN]
-            head = (f"Esto es lo que tenemos ({q.describe()}), {order}:" if es
-                    else f"Here are our {q.describe()}, {order}:")  # fmt: skip
+            head = (f"Esto es lo que tenemos ({q.describe(self.kb.settings.store_currency)}), {order}:" if es
+                    else f"Here are our {q.describe(self.kb.settings.store_currency)}, {order}:")  # fmt: skip
             if q.sort and len(found) > 1:
                 top = "más barato" if q.sort == "price_asc" else "más caro"
                 head = (f"El {top} es {shown[0].metadata.get('name')}. " if es else
@@ -213,7 +220,11 @@ class ProductDesk:
             more = len(found) - len(shown)
             tail = [f"…y {more} más." if es else f"…and {more} more."] if more > 0 else []
             return Extracted("\n".join([head, *lines, *tail]), shown, False)
-        none = f"No tenemos {q.describe()}." if es else f"We have no {q.describe()}."
+        none = (
+            f"No tenemos {q.describe(self.kb.settings.store_currency)}."
+            if es
+            else f"We have no {q.describe(self.kb.settings.store_currency)}."
+        )
         for relax in (("stock",), ("price",), ("extra",), ("brand",), ("stock", "price")):
             if not self._relevant(q, relax):
                 continue
@@ -246,7 +257,7 @@ class ProductDesk:
             ).append(hit)
         if not by_brand:
             return self._list(q, lang)
-        what = q.describe()
+        what = q.describe(self.kb.settings.store_currency)
         used, lines = [], []
         for n, (brand, hits) in enumerate(sorted(by_brand.items(), key=lambda kv: (-len(kv[1]), kv[0])), 1):
             cheapest = min(hits, key=_price_key)
@@ -295,8 +306,11 @@ class ProductDesk:
     def _named(self, words: list[str]) -> Hit | None:
         """The product a few words name ("ridgeback tent"): every word in its name, brand or category; the
         shortest such name wins (the most specific match)."""
-        anchor = max(words, key=len)
-        hits = self.kb.store.find({"type": "product"}, _contains(anchor))
+        index = self.vocabulary().index
+        known = [index[singular(w)] for w in words if singular(w) in index]
+        if not known:
+            return None
+        hits = self.kb.store.find({"type": "product"}, ids=min(known, key=len))  # the rarest word narrows
         wanted = {singular(w) for w in words}
         fitting = [h for h in hits if wanted <= _words(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
         return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None

@@ -526,17 +526,27 @@ class KnowledgeStore:
                 out.append(Hit(i, d or "", (m or {}).get("source", ""), 0.0, dict(m or {})))
         return out
 
-    def find(self, where: dict, where_document: dict | None = None, with_text: bool = True) -> list[Hit]:
+    def find(
+        self,
+        where: dict,
+        where_document: dict | None = None,
+        with_text: bool = True,
+        ids: Sequence[str] | None = None,
+    ) -> list[Hit]:
         """Live chunks whose metadata match `where` (Chroma's filter syntax, e.g. {"price": {"$lte": 50}}) and,
-        optionally, whose text matches `where_document`; score 0. Product questions that need structure (price
-        ranges, stock, brands) are answered from these, not from similarity."""
+        optionally, whose text matches `where_document` and whose id is in `ids`; score 0. Product questions that
+        need structure (price ranges, stock, brands) are answered from these, not from similarity."""
         active = self.active_ids()
-        if not active:
+        if not active or (ids is not None and not ids):
             return []
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        query = {"where": where, "include": include}
+        query: dict = {"where": where, "include": include}
         if where_document:
             query["where_document"] = where_document
+        if ids is not None:
+            query["ids"] = sorted(set(ids) & active)
+            if not query["ids"]:
+                return []
         res = self._chroma(lambda col: col.get(**query), "read")
         docs = res.get("documents") or [""] * len(res["ids"])
         return [

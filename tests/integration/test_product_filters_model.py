@@ -46,7 +46,7 @@ def test_the_model_reads_filters_and_code_writes_the_answer(tmp_path: Path) -> N
     prompt = seen[0][0]["content"]
     assert "Ridgeback Outfitters" in prompt and "Outdoor & Camping" in prompt  # the shop's own vocabulary
     assert answer.model == "catalogue"
-    assert answer.answer.startswith("Here are our tents under $300.00 that are in stock")
+    assert answer.answer.startswith("Here are our tents under $300.00 USD that are in stock")
     assert all(h.metadata["price"] <= 300 and "Tent" in h.metadata["name"] for h in answer.sources)
     assert len(seen) == 1  # the answer itself is written by code: no second model call
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from test_admin_pages import _admin_env, _app, _kb, _messages, _sign_in  # noqa: F401 (the autouse fixture)
 
-FEED = b"Item,Cost,Maker,Notes\nLamp,$5,Acme,n/a\nDesk,$90,Acme,n/a\nStool,,Acme,n/a\n"
+FEED = b"Item,Price,Maker,Notes\nLamp,$5,Acme,n/a\nDesk,$90,Acme,n/a\nStool,,Acme,n/a\n"
 
 
 def test_catalogue_upload_shows_mapping_and_preview_and_remembers_a_correction() -> None:
@@ -25,5 +25,5 @@ def test_catalogue_upload_shows_mapping_and_preview_and_remembers_a_correction()
     assert "feed.csv** added: 3 chunks" in _messages(at)
     assert "price missing (unknown) on 1 row: 4" in _messages(at)
     kb = _kb()
-    assert kb.column_map("feed.csv") == {"name": "Item", "price": "Cost", "brand": "Maker"}
+    assert kb.column_map("feed.csv") == {"name": "Item", "price": "Price", "brand": "Maker"}
     assert sorted(h.metadata["brand"] for h in kb.store.get_chunks()) == ["Acme", "Acme", "Acme"]

@@ -13,6 +13,7 @@ from child_env import child_env
 
 from base.money import Price, format_price, parse_amount, parse_price
 from base.settings import ROOT, Settings
+from base.types import ParseLimits
 from chains.extractive import describe_product
 from loaders import LoaderError, load_file, parse_file
 from loaders.catalogue import detect_columns, plain_text, preview_catalogue
@@ -34,7 +35,8 @@ from services.knowledge import KnowledgeBase
         ("$22.50 - $49.88", Price(22.5, 49.88, "USD")),
         ("10 to 20 USD", Price(10.0, 20.0, "USD")),
         ("$12.99 $12.99", Price(12.99, None, "USD")),  # a price the page repeated
-        ("from $5", Price(5.0, None, "USD")),
+        ("from $10 to $20", Price(10.0, 20.0, "USD")),
+        ("1 234,50 €", Price(1234.5, None, "EUR")),
     ],
 )
 def test_prices_as_shops_write_them_are_read(cell: str, expected: Price) -> None:
@@ -44,15 +46,17 @@ def test_prices_as_shops_write_them_are_read(cell: str, expected: Price) -> None
 @pytest.mark.parametrize(
     "cell",
     ["", "   ", "0", "$0.00", "-5", "abc", "Total price:$40.00", ".a-color-price{color:#B12704}$5.99", "inf", "NaN",
-     "$12.99 $14.99", "$5 €6", "Call for price", "12.3.4", "x" * 100],
+     "$12.99 $14.99", "$5 €6", "Call for price", "12.3.4", "x" * 100,
+     "$49 99", "$12 15", "5 10", "from $10", "to $10", "$10-", "~$10"],
 )  # fmt: skip
 def test_junk_zero_and_ambiguous_prices_are_unknown(cell: str) -> None:
     assert parse_price(cell) is None
 
 
 def test_amount_separators() -> None:
-    assert [parse_amount(s) for s in ("1,234", "1 234,5", "1'234.50", "12,5", "1,23,4")] == [1234, 1234.5, 1234.5,
-                                                                                            12.5, None]  # fmt: skip
+    assert [parse_amount(s) for s in ("1,234", "1 234,5", "1'234.50", "12,5", "1,23,4", "49 99")] == [
+        1234, 1234.5, 1234.5, 12.5, None, None]  # fmt: skip
+    assert parse_price("$5", "CAD") == Price(5.0, None, "CAD") and parse_price("49.00", "GBP").currency == "GBP"
     assert format_price(22.5, 49.88, "USD") == "$22.50 USD to $49.88 USD"
     assert format_price(12.5, None, "EUR") == "€12.50 EUR" and format_price(7, None, "SEK") == "7.00 SEK"
 
@@ -110,7 +114,7 @@ def test_woocommerce_sale_prices_variations_and_stock_flags(tmp_path: Path) -> N
     hoodie, cap, belt = (d.metadata for d in docs)
     assert (hoodie["price"], hoodie["regular_price"], hoodie["category"]) == (39.99, 45.0, "Hoodies")
     # The variable product takes its variations (named by id:11 and by the parent's SKU): a range, in stock.
-    assert (cap["price"], cap["price_max"], cap["in_stock"]) == (18.0, 20.0, True) and "stock" not in cap
+    assert (cap["price"], cap["price_max"], cap["in_stock"], cap["stock"]) == (18.0, 20.0, True, 4)
     assert (belt["price"], belt["currency"], belt["in_stock"]) == (12.5, "EUR", False)
     assert len(docs) == 3
 
@@ -257,3 +261,34 @@ def test_cli_ingest_with_columns(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"title": "Item"}), encoding="utf-8")
     refused = cli("ingest", feed, "--columns", bad, "--store", store)
     assert refused.returncode != 0 and "unknown field(s) title" in refused.stderr
+
+
+def test_shop_currency_and_hidden_products_and_image_rows(tmp_path: Path) -> None:
+    shopify = """Handle,Title,Vendor,Type,Status,Published,Option1 Name,Option1 Value,Variant SKU,\
+Variant Inventory Qty,Variant Price,Image Src
+tee,Logo Tee,Acme,Shirts,active,TRUE,Size,S,T-S,5,20.00,a.jpg
+tee,,,,,,,M,T-M,3,22.00,b.jpg
+tee,,,,,,,,,,,c.jpg
+old,Old Tee,Acme,Shirts,archived,TRUE,Title,Default Title,O-1,1,9.00,
+draft,Draft Tee,Acme,Shirts,draft,FALSE,Title,Default Title,D-1,1,9.00,
+"""
+    path = _write(tmp_path, "products_export.csv", shopify)
+    parsed = parse_file(path, ParseLimits(currency="GBP"))
+    assert [d.metadata["name"] for d in parsed.docs] == ["Logo Tee"]  # archived and draft are not offered
+    tee = parsed.docs[0].metadata
+    assert (tee["stock"], tee["price"], tee["price_max"], tee["currency"]) == (8, 20.0, 22.0, "GBP")  # image row
+    assert "not published, or a draft or archived (skipped) on 2 rows: 5, 6" in parsed.warnings
+    assert "price missing" not in " ".join(parsed.warnings)
+
+
+def test_woocommerce_parent_by_id_is_not_shadowed_by_a_numeric_sku(tmp_path: Path) -> None:
+    woo = """ID,Type,SKU,Name,Published,In stock?,Stock,Regular price,Parent,Visibility in catalog
+11,variable,JKT,Jacket,1,1,,,,visible
+12,simple,11,Hoodie,1,1,4,40,,visible
+13,variation,JKT-R,Jacket - Red,1,1,2,90,id:11,visible
+14,simple,HID,Hidden,1,1,1,5,,hidden
+"""
+    docs = load_file(_write(tmp_path, "wc.csv", woo))
+    jacket, hoodie = (d.metadata for d in docs)
+    assert (jacket["name"], jacket["price"], jacket["stock"]) == ("Jacket", 90.0, 2)  # the parent's empty stock
+    assert (hoodie["name"], hoodie["price"]) == ("Hoodie", 40.0)

@@ -83,7 +83,7 @@ def test_brands_compare_and_brand_only(desk: ProductDesk) -> None:
 
 def test_none_match_says_so_with_the_closest_alternatives(desk: ProductDesk) -> None:
     none = desk.reply("f", "tents under $100", "en")
-    assert none.text.splitlines()[0] == "We have no tents under $100.00."
+    assert none.text.splitlines()[0] == "We have no tents under $100.00 USD."
     assert _names(none) == ["Trail 1-Person Tent", "Summit 2-Person Tent", "Ridgeback 4-Person Tent"]
     # An unknown price never passes a price filter and is never called cheap.
     kids = desk.reply("g", "backpacks under $60", "en")
@@ -98,7 +98,7 @@ def test_follow_ups_keep_the_filters(desk: ProductDesk) -> None:
     blue = desk.reply("s", "and in blue?", "en")
     assert _names(blue) == ["Daypack 20L Backpack"]
     cheaper = desk.reply("s", "any cheaper?", "en")
-    assert cheaper.text.startswith("We have no backpacks with blue under $48.99.")
+    assert cheaper.text.startswith("We have no backpacks with blue under $48.99 USD.")
     other = desk.reply("t", "any cheaper?", "en")
     assert other is None  # nothing to narrow in a new conversation
 
@@ -114,7 +114,7 @@ def test_the_assistant_answers_with_cited_products_and_logs_the_sources(desk: Pr
     answer = assistant.ask("cheapest tent in stock?", "z")
     assert answer.model == "catalogue" and not answer.declined
     assert answer.sources[0].metadata["name"] == "Trail 1-Person Tent"
-    assert assistant.ask("what about under $200?", "z").answer.startswith("Here are our tents under $200.00")
+    assert assistant.ask("what about under $200?", "z").answer.startswith("Here are our tents under $200.00 USD")
     off = Assistant(settings.model_copy(update={"product_filters": False}), desk.kb)
     assert off.products is None and off.ask("cheapest tent in stock?", "y").model != "catalogue"
 
@@ -126,5 +126,31 @@ def test_demo_store_questions(tmp_path: Path) -> None:
     assert kb.ingest_paths([DATA / "products.csv"]).ok
     desk = ProductDesk(kb)
     harbor = desk.reply("a", "anything from Harbor & Pine under $15?", "en")
-    assert harbor.text.startswith("Here are our products from Harbor & Pine Essentials under $15.00")
+    assert harbor.text.startswith("Here are our products from Harbor & Pine Essentials under $15.00 USD")
     assert all(h.metadata["brand"] == "Harbor & Pine Essentials" and h.metadata["price"] <= 15 for h in harbor.used)
+
+
+def test_policy_questions_sizes_and_times_are_not_price_filters() -> None:
+    vocab = Vocabulary([{"name": "Summit Tent", "brand": "Northwind", "category": "Tents"},
+                        {"name": "Shipping Protection", "brand": "Shop", "category": "Services"},
+                        {"name": "Trail Backpack", "brand": "Ridgeback", "category": "Backpacks"}])  # fmt: skip
+    for question in ("Can I return a tent within 30 days?", "Is shipping free on orders over $50?",
+                     "2-3 person tent", "backpacks under 30 liters", "refund on a tent over $25?"):  # fmt: skip
+        assert parse_product_query(question, vocab) is None, question
+    assert parse_product_query("tents menos de 49,99 €", vocab).max_price == 49.99
+    last = parse_product_query("tents under $300", vocab)
+    assert parse_product_query("and what about returns?", vocab, last) is None
+
+
+def test_kinds_match_any_case_and_plural(tmp_path: Path) -> None:
+    csv_text = ("sku,name,category,brand,price,stock\nB1,AA Batteries (8 pack),Power,Volta,9.99,4\n"
+                "T1,Logo T-Shirt,Apparel,Acme,19.00,2\nP1,iPhone Case,Phone,Casey,15.00,1\n"
+                "P2,Desk Lamp,Home,Lumo,30.00,1\n")  # fmt: skip
+    path = tmp_path / "c.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    desk = ProductDesk(kb)
+    assert _names(desk.reply("a", "batteries under $20", "en")) == ["AA Batteries (8 pack)"]
+    assert _names(desk.reply("b", "t-shirts under $30", "en")) == ["Logo T-Shirt"]
+    assert _names(desk.reply("c", "cheapest iphone case", "en")) == ["iPhone Case"]
