@@ -37,7 +37,13 @@ SHOWN = 5
 _NAMING = ("name", "brand", "category")
 ALTERNATIVES = 3
 _WORD = re.compile(r"[\w'’-]+")
-_ASKS_ABOUT_ONE = re.compile(r"^\s*(¿\s*)?(is|are|does|do|can|will|está|tienen el|tienen la)\b", re.IGNORECASE)
+# A question about one product ("is the Summit tent in stock?", "how much is the Trail Pack, budget edition?"): its
+# words may carry a filter cue (a name with "budget" or "available" in it) but similarity answers it.
+_ASKS_ABOUT_ONE = re.compile(
+    r"^\s*(¿\s*)?(is|are|does|do|can|will|está|tienen el|tienen la|how much (is|are|does|do)|what('s| is| does) the "
+    r"(price|cost)|price of|cuánto cuesta|cuanto cuesta)\b",
+    re.IGNORECASE,
+)
 
 
 def _variants(word: str) -> list[str]:
@@ -115,11 +121,10 @@ class ProductDesk:
             return None
         if (
             query.want == "list"
-            and query.in_stock
             and not (query.sort or query.min_price or query.max_price)
             and _ASKS_ABOUT_ONE.search(question)
         ):
-            return None  # "is the Summit tent in stock?" is about one product: similarity finds it
+            return None  # about one product: similarity finds it
         if query.want == "cheaper":
             shown = last[1] if last else []
             query.want = "list"

@@ -154,3 +154,8 @@ def test_kinds_match_any_case_and_plural(tmp_path: Path) -> None:
     assert _names(desk.reply("a", "batteries under $20", "en")) == ["AA Batteries (8 pack)"]
     assert _names(desk.reply("b", "t-shirts under $30", "en")) == ["Logo T-Shirt"]
     assert _names(desk.reply("c", "cheapest iphone case", "en")) == ["iPhone Case"]
+
+
+def test_a_named_product_with_a_cue_word_in_its_name_goes_to_retrieval(desk: ProductDesk) -> None:
+    assert desk.reply("v", "How much is the Daypack 20L Backpack, available in blue?", "en") is None
+    assert desk.reply("v", "how much are tents under $300?", "en") is not None  # a bound: a list
