@@ -192,7 +192,8 @@ with st.expander("Add website (the shop's help centre)", expanded=False):
     st.caption(
         "Each page becomes one document named after its address. Only pages of the same site are read, robots.txt "
         "is honoured and the crawler pauses between requests; the sitemap lists the pages when the site has one. "
-        "Crawling the same site again replaces changed pages and removes the ones that are gone."
+        "Crawling the same site again replaces changed pages and removes the ones that are gone (not found, or "
+        "now skipped for good); a page that failed only for now, or that a smaller crawl did not reach, is kept."
     )
     with st.form("add-website"):
         site_url = st.text_input("Start page", placeholder="https://help.example.com/", key="site-url")

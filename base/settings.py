@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     parse_memory_mb: int = Field(
         DEFAULT_LIMITS.memory_mb, ge=128, description="Address-space limit of the parsing process."
     )
+    crawl_allow_private: bool = Field(
+        False,
+        description="Allow crawling loopback/private/link-local addresses, e.g. an intranet help centre "
+        "(loaders/web.py; otherwise a site resolving to one is refused).",
+    )
     screen_model: ScreenModel = Field(
         "auto",
         description="Model of the semantic screen on uploaded passages (loaders/semantic_screen.py): `minilm`, "

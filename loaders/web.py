@@ -1,16 +1,21 @@
 """A polite crawler for the shop's own help centre, and each page's main text as Markdown.
 
 Same scheme and host as the start page only (redirects are followed by hand so one that leaves the host is
-dropped), robots.txt and its Crawl-delay honoured, a pause between requests, a timeout per request, HTML only and
-at most `max_bytes` read per page. Pages come from the sitemap when the site has one, else from following links.
+dropped), and no host that resolves to an internal address (loopback, private, link-local, ...) unless the caller
+allows it; robots.txt and its Crawl-delay honoured, a pause between requests, a timeout per request, HTML only and
+at most `max_bytes` read per page (bytes on the wire and, when a server compresses anyway, once decompressed).
+Pages come from the sitemap when it lists pages under the start page's folder, else from following links.
 Nothing here touches the store: services/crawl.py turns the pages into knowledge sources.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import time
 import unicodedata
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +38,10 @@ MAX_SITEMAPS = 20  # sitemap files read per crawl (an index and its children)
 SITEMAP_MAX_BYTES = 10 * 1024 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+READ_CHUNK = 16 * 1024  # bytes read from the socket at a time, and most bytes decompressed from them at a time
+# Statuses that say "not now" rather than "not at all": a firewall turning the bot away for a while answers 401 or
+# 403, a busy server 408, 425, 429 or 5xx.
+TEMPORARY_STATUSES = frozenset({401, 403, 408, 425, 429})
 
 # Why a page was skipped (the report groups by these).
 ROBOTS = "disallowed by robots.txt"
@@ -46,6 +55,8 @@ REDIRECTS = "redirect problem"
 BAD_URL = "unusable address"
 LITTLE_TEXT = "too little text"
 NOINDEX = "noindex"
+ENCODING = "unsupported encoding"
+INTERNAL = "internal address"
 
 
 @dataclass
@@ -69,10 +80,12 @@ class Skipped:
 
     @property
     def transient(self) -> bool:
-        """A failure that may pass (timeout, network, 5xx, 429): the page's previous version is kept."""
+        """A failure that may pass (timeout, network, 5xx, 401/403/408/425/429): the page's previous version is
+        kept."""
         if self.reason in (TIMEOUT, NETWORK):
             return True
-        return self.reason == HTTP_STATUS and self.status is not None and (self.status >= 500 or self.status == 429)
+        status = self.status
+        return self.reason == HTTP_STATUS and status is not None and (status >= 500 or status in TEMPORARY_STATUSES)
 
     @property
     def gone(self) -> bool:
@@ -92,6 +105,9 @@ class CrawlResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     requests: int = 0
+    # Why pages not reached this time may still be on the site (the page limit was hit, a page or a sitemap failed
+    # for now): empty means every page within the limits was reached.
+    incomplete: list[str] = field(default_factory=list)
 
 
 CrawlProgress = Callable[[Page | Skipped], None]
@@ -125,6 +141,32 @@ def normalise_url(url: str) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def internal_kind(address: str) -> str | None:
+    """What kind of internal address an IP address is ("loopback", "private", ...), or None for a public one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 scope (fe80::1%eth0) says nothing more
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    kinds = (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("unspecified", ip.is_unspecified),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("non-public", not ip.is_global),
+    )
+    return next((kind for kind, matches in kinds if matches), None)
+
+
+def _inflater(encoding: str) -> zlib._Decompress | str | None:
+    """A decompressor for a Content-Encoding (None for none), or the encoding itself when not supported."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header, told apart by zlib
+    return encoding
 
 
 def source_name_for(url: str) -> str:
@@ -263,6 +305,7 @@ class _Crawler:
         progress: CrawlProgress | None,
         sleep: Callable[[float], None],
         clock: Callable[[], float],
+        allow_private: bool,
     ) -> None:
         self.start = normalise_url(start_url)
         self.origin = _origin(self.start)
@@ -270,11 +313,14 @@ class _Crawler:
         self.max_pages, self.depth = max_pages, depth
         self.delay, self.timeout, self.max_bytes, self.min_chars = delay, timeout, max_bytes, min_chars
         self.client, self.progress, self.sleep, self.clock = client, progress, sleep, clock
+        self.allow_private = allow_private
         self.robots: RobotFileParser | None = None
         self.result = CrawlResult(self.start)
         self.seen: set[str] = set()
         self.attempted = 0
+        self.failed_for_now = 0  # pages skipped for a reason that may pass
         self._last_request: float | None = None
+        self._hosts: dict[tuple[str, int], Skipped | None] = {}  # the address check, once per host and port
 
     # -- requests -------------------------------------------------------------------------------------
     def same_site(self, url: str) -> bool:
@@ -282,6 +328,35 @@ class _Crawler:
 
     def allowed(self, url: str) -> bool:
         return self.robots is None or self.robots.can_fetch(USER_AGENT, url)
+
+    def refused_address(self, url: str) -> Skipped | None:
+        """A Skipped when `url`'s host resolves (socket.getaddrinfo) to an internal address and those are not
+        allowed, or cannot be resolved at all; None when it may be requested."""
+        if self.allow_private:
+            return None
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        if (host, port) not in self._hosts:
+            self._hosts[host, port] = self._check_host(url, host, port)
+        found = self._hosts[host, port]
+        return None if found is None else Skipped(url, found.reason, found.detail)
+
+    @staticmethod
+    def _check_host(url: str, host: str, port: int) -> Skipped | None:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError) as exc:
+            return Skipped(url, NETWORK, f"{host} could not be resolved ({_one_line(str(exc), 120)})")
+        for address in sorted(addresses):
+            if kind := internal_kind(str(address)):
+                where = f"{host} is" if host.strip("[]") == address else f"{host} resolves to {address},"
+                return Skipped(
+                    url,
+                    INTERNAL,
+                    f"{where} a {kind} address: internal addresses are not crawled unless allowed "
+                    "(setting crawl_allow_private, ASSISTANT_CRAWL_ALLOW_PRIVATE=true)",
+                )
+        return None
 
     def _wait(self) -> None:
         if self._last_request is not None:
@@ -298,6 +373,8 @@ class _Crawler:
                 return Skipped(url, OTHER_HOST, f"redirects to {current}")
             if not self.allowed(current):
                 return Skipped(url, ROBOTS, "" if current == url else f"redirects to {current}")
+            if refused := self.refused_address(current):
+                return refused
             outcome = self._get(url, current, html, limit)
             if not isinstance(outcome, str):
                 return outcome
@@ -313,7 +390,8 @@ class _Crawler:
         self.result.requests += 1
         deadline = self.clock() + self.timeout
         try:
-            with self.client.stream("GET", current) as resp:
+            # No compression asked for: the raw bytes are the page, counted as they arrive.
+            with self.client.stream("GET", current, headers={"Accept-Encoding": "identity"}) as resp:
                 if resp.has_redirect_location:
                     return resp.headers["location"]
                 if resp.status_code >= 300:
@@ -324,14 +402,28 @@ class _Crawler:
                 declared = resp.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     return Skipped(url, TOO_LARGE, f"{int(declared):,} bytes; the limit is {limit:,}")
-                body = bytearray()
-                for chunk in resp.iter_bytes():
-                    body += chunk
-                    if len(body) > limit:
+                encoding = resp.headers.get("content-encoding", "").strip().lower()
+                inflater = _inflater(encoding)
+                if isinstance(inflater, str):
+                    return Skipped(url, ENCODING, f"Content-Encoding {_one_line(inflater, 60)}")
+                body, raw = bytearray(), 0
+                for chunk in resp.iter_raw(READ_CHUNK):
+                    raw += len(chunk)
+                    if raw > limit:
                         return Skipped(url, TOO_LARGE, f"over {limit:,} bytes (stopped reading)")
+                    if inflater is None:
+                        body += chunk
+                    elif not self._inflate(inflater, chunk, body, limit):
+                        return Skipped(url, TOO_LARGE, f"over {limit:,} bytes once decompressed (stopped reading)")
                     if self.clock() > deadline:
                         return Skipped(url, TIMEOUT, f"no complete page within {self.timeout:g} s")
+                if inflater is not None:
+                    body += inflater.flush()  # small: all input was taken with room to spare
+                    if len(body) > limit:
+                        return Skipped(url, TOO_LARGE, f"over {limit:,} bytes once decompressed (stopped reading)")
                 return _Fetched(current, ctype, bytes(body), resp.charset_encoding)
+        except zlib.error as exc:
+            return Skipped(url, NETWORK, f"the {encoding} body could not be decompressed ({_one_line(str(exc), 100)})")
         except httpx.TimeoutException:
             return Skipped(url, TIMEOUT, f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
@@ -344,19 +436,37 @@ class _Crawler:
         finally:
             self._last_request = self.clock()
 
+    @staticmethod
+    def _inflate(inflater: zlib._Decompress, data: bytes, body: bytearray, limit: int) -> bool:
+        """Decompress `data` onto `body`, at most READ_CHUNK bytes at a time; False once `body` passes `limit`
+        (a small compressed body can expand a thousandfold: it is never expanded past the limit)."""
+        while data and not inflater.eof:
+            body += inflater.decompress(data, min(READ_CHUNK, limit - len(body) + 1))
+            if len(body) > limit:
+                return False
+            data = inflater.unconsumed_tail
+        return True
+
     # -- robots.txt and the sitemap -------------------------------------------------------------------
     def read_robots(self) -> str | None:
-        """Load robots.txt (RFC 9309: 4xx means no rules, 5xx or unreachable means stay away); an error or None."""
+        """Load robots.txt (RFC 9309: 4xx means no rules; 5xx, 429 or unreachable means stay away, and so does a
+        redirect to another scheme or host, or a file over the size limit); an error or None. 401/403 keep the
+        crawler out of the whole site."""
         got = self.fetch(f"{self.origin}/robots.txt", html=False, limit=ROBOTS_MAX_BYTES)
         parser = RobotFileParser(f"{self.origin}/robots.txt")
         if isinstance(got, _Fetched):
             parser.parse(_decode(got).splitlines())
-        elif got.status in (401, 403):
+        elif got.reason == HTTP_STATUS and got.status in (401, 403):
             parser.disallow_all = True
-        elif got.transient:
-            return f"robots.txt could not be read ({got.detail or got.reason}); not crawling without it"
-        else:
+        elif got.reason == HTTP_STATUS and not got.transient and got.status is not None and 400 <= got.status < 500:
             parser.allow_all = True  # 404 and other client errors: no rules
+        elif got.reason == OTHER_HOST:
+            return (
+                f"robots.txt {got.detail}, another scheme or host: its rules cannot be read for this address, so it "
+                "is not crawled (start from the address robots.txt moved to)"
+            )
+        else:
+            return f"robots.txt could not be read ({got.detail or got.reason}); not crawling without it"
         self.robots = parser
         asked = parser.crawl_delay(USER_AGENT)
         if asked is not None:
@@ -384,14 +494,19 @@ class _Crawler:
             got = self.fetch(url, html=False, limit=SITEMAP_MAX_BYTES)
             if isinstance(got, Skipped):
                 self.result.notes.append(f"no sitemap at {url} ({got.detail or got.reason})")
+                if got.transient:
+                    self.result.incomplete.append(f"the sitemap {url} failed for now ({got.detail or got.reason})")
                 continue
             found, children = _sitemap_locs(got.body)
             pages.extend(found)
             todo.extend(c for c in children if self.same_site(c))
+        if todo:
+            self.result.incomplete.append(f"more than {MAX_SITEMAPS} sitemap files; the rest were not read")
         return pages
 
     # -- pages ----------------------------------------------------------------------------------------
     def skip(self, skipped: Skipped) -> None:
+        self.failed_for_now += skipped.transient
         self.result.skipped.append(skipped)
         if self.progress:
             self.progress(skipped)
@@ -421,6 +536,9 @@ class _Crawler:
         return [] if markup.nofollow else markup.links
 
     def run(self) -> CrawlResult:
+        if refused := self.refused_address(self.start):
+            self.result.error = refused.detail
+            return self.result
         if error := self.read_robots():
             self.result.error = error
             return self.result
@@ -432,24 +550,32 @@ class _Crawler:
             self.result.error = f"the start page could not be crawled: {start_skip.reason} {start_skip.detail}".strip()
             return self.result
         queue: deque[tuple[str, int]] = deque()
-        from_sitemap = self.sitemap_urls()
+        listed = self.sitemap_urls()
+        in_scope, other_host, outside = [], [], 0
+        for raw in listed:
+            try:
+                url = normalise_url(raw)
+            except ValueError:
+                continue
+            if not self.same_site(url):
+                other_host.append(url)
+            elif not url.startswith(self.scope):
+                outside += 1
+            else:
+                in_scope.append(url)
+        folder = urlsplit(self.scope).path
+        from_sitemap = any(url != self.start for url in in_scope)
         if from_sitemap:
             self.result.discovered_by = "sitemap"
-            outside = 0
-            for raw in from_sitemap:
-                try:
-                    url = normalise_url(raw)
-                except ValueError:
-                    continue
-                if not self.same_site(url):
-                    self.skip(Skipped(url, OTHER_HOST, "listed in the sitemap"))
-                elif not url.startswith(self.scope):
-                    outside += 1
-                else:
-                    queue.append((url, 1))
+            for url in other_host:
+                self.skip(Skipped(url, OTHER_HOST, "listed in the sitemap"))
+            queue.extend((url, 1) for url in in_scope)
             if outside:
-                self.result.notes.append(f"{outside} sitemap URLs outside {urlsplit(self.scope).path} left out")
+                self.result.notes.append(f"{outside} sitemap URLs outside {folder} left out")
         else:
+            if listed:
+                note = f"the sitemap lists no page under {folder} besides the start page: following links instead"
+                self.result.notes.append(note)
             queue.extend(self.new_links(links, 1))
         while queue:
             url, depth = queue.popleft()
@@ -465,6 +591,10 @@ class _Crawler:
             links = self.visit(url, depth)
             if not from_sitemap and depth < self.depth:
                 queue.extend(self.new_links(links, depth + 1))
+        if self.result.not_fetched:
+            self.result.incomplete.append(f"{len(self.result.not_fetched)} pages found over the page limit")
+        if self.failed_for_now and not from_sitemap:
+            self.result.incomplete.append(f"{self.failed_for_now} pages failed for now, so their links were not read")
         return self.result
 
     def new_links(self, links: list[str], depth: int) -> list[tuple[str, int]]:
@@ -501,13 +631,15 @@ def crawl(
     progress: CrawlProgress | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    allow_private: bool = False,
 ) -> CrawlResult:
     """Crawl one site politely (see the module docstring) and return its pages and what was skipped, and why.
 
     `max_pages` bounds the pages requested (the start page included); `depth` bounds link following (0: the start
-    page only); `delay` defaults to DEFAULT_DELAY. `progress` hears of each page or skip as it happens. Raises
-    ValueError for a start URL that is not http(s); a site that cannot be crawled at all comes back with `error`
-    set."""
+    page only); `delay` defaults to DEFAULT_DELAY. `progress` hears of each page or skip as it happens. A host that
+    resolves to a loopback, private, link-local, multicast, reserved or unspecified address is refused unless
+    `allow_private` (an intranet help centre). Raises ValueError for a start URL that is not http(s); a site that
+    cannot be crawled at all comes back with `error` set."""
     delay = DEFAULT_DELAY if delay is None else delay
     if max_pages < 1 or depth < 0 or delay < 0:
         raise ValueError("max pages must be at least 1, depth and delay at least 0")
@@ -531,6 +663,7 @@ def crawl(
             progress=progress,
             sleep=sleep,
             clock=clock,
+            allow_private=allow_private,
         )
         return crawler.run()
     finally:

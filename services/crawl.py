@@ -4,7 +4,8 @@ remove the ones that are gone.
 
 Each page goes through the same path as an upload (screens, kept copy for re-index, atomic replace,
 re-calibration); unchanged pages cost nothing because the store skips unchanged content. The record of crawled
-sites is `<store_dir>/sites.json`: start URL -> {page URL -> source name, last crawl time}.
+sites is `<store_dir>/sites.json`: start URL -> {page URL -> source name, last crawl time, the page limit and link
+depth the recorded pages were found with}.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _LOCK = threading.Lock()  # one crawl at a time per process: the record is read,
 @dataclass
 class PageResult:
     """What happened to one page: added, replaced, unchanged, failed (not stored; an earlier version stays),
-    kept (a temporary failure this time: the earlier version stays) or removed (gone from the site)."""
+    kept (a temporary failure or not reached this time: the earlier version stays) or removed (gone from the
+    site)."""
 
     url: str
     source: str
@@ -152,19 +154,30 @@ def ingest_site(
     max_pages: int = 50,
     depth: int = 2,
     *,
+    allow_private: bool | None = None,
     progress: LineProgress | None = None,
     **crawl_options: Any,
 ) -> SiteReport:
     """Crawl `start_url` and make the store hold its pages: new ones added, changed ones replaced, pages that are
-    gone (404/410, or no longer found) removed. A failed crawl (start page or robots.txt unreachable) or one that
-    stored nothing removes nothing; a page that failed only for now (timeout, 5xx) keeps its earlier version.
+    gone removed (see `_store_pages` for which). A failed crawl (start page or robots.txt unreachable) or one that
+    stored nothing removes nothing; a page that failed only for now (timeout, 5xx, 401/403/429) keeps its earlier
+    version, and so does one not reached this time when the crawl was cut short or ran with lower limits.
 
+    `allow_private` (None: the store's setting `crawl_allow_private`) lets the crawler request internal addresses.
     Raises ValueError for a start URL that is not http(s). `crawl_options` go to `loaders.web.crawl` (delay,
     timeout, max_bytes, min_chars, ...)."""
     start = normalise_url(start_url)
     say = progress or (lambda _line: None)
+    private = kb.settings.crawl_allow_private if allow_private is None else allow_private
     with _LOCK:
-        result = crawl(start, max_pages, depth, progress=lambda item: say(describe(item)), **crawl_options)
+        result = crawl(
+            start,
+            max_pages,
+            depth,
+            progress=lambda item: say(describe(item)),
+            allow_private=private,
+            **crawl_options,
+        )
         report = SiteReport(
             start,
             skipped=result.skipped,
@@ -189,8 +202,25 @@ def _store_pages(
     max_pages: int,
     depth: int,
 ) -> None:
+    """Store the crawled pages, then settle each page the record held for this site and this crawl did not store:
+
+    - skipped for a reason that may pass (timeout, network, 5xx, 401/403/408/425/429): kept;
+    - skipped for a lasting reason (404/410, noindex, not HTML, too large, too little text, robots.txt, another
+      host, a redirect problem): removed;
+    - not reached at all: kept when the crawl was cut short (page limit hit, a sitemap failing, or, following
+      links, a page failing for now) or ran with a lower page limit or depth than the record's; else removed as
+      no longer found on the site.
+
+    Nothing is removed when no page could be stored. The record keeps the higher limits while pages found with
+    them are kept unreached, so a later crawl with the lower limits does not remove them either."""
     sites = load_sites(kb.store_dir)
-    previous: dict[str, str] = dict(sites.get(start, {}).get("pages", {}))
+    record = sites.get(start, {})
+    previous: dict[str, str] = dict(record.get("pages", {}))
+    last_pages, last_depth = _recorded(record, "max_pages", max_pages), _recorded(record, "depth", depth)
+    lower = [f"page limit {max_pages}, {last_pages} before"] if max_pages < last_pages else []
+    lower += [f"depth {depth}, {last_depth} before"] if depth < last_depth else []
+    cut_short = "; ".join(result.incomplete + lower)
+    kept_unreached = False
     elsewhere = {u: s for site, rec in sites.items() if site != start for u, s in rec["pages"].items()}
     known = {**elsewhere, **previous}
     taken = set(known.values())
@@ -226,10 +256,15 @@ def _store_pages(
         if url in current:
             continue
         why = skipped.get(url)
-        if url in unfetched or (why is not None and why.transient):
+        if why is not None and why.transient:
             current[url] = name
-            if why is not None:
-                report.pages.append(PageResult(url, name, "kept", detail=f"{why.detail or why.reason} this time"))
+            report.pages.append(PageResult(url, name, "kept", detail=f"{why.detail or why.reason} this time"))
+            continue
+        if why is None and (url in unfetched or cut_short):
+            current[url] = name
+            kept_unreached = True
+            detail = "over the page limit this time" if url in unfetched else f"not reached this time ({cut_short})"
+            report.pages.append(PageResult(url, name, "kept", detail=detail))
             continue
         if report.stored == 0:
             current[url] = name  # nothing came through this time: removing everything would be a guess
@@ -248,8 +283,14 @@ def _store_pages(
         report.notes.append("no page could be stored this time, so no earlier page was removed")
     sites[start] = {
         "crawled_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "max_pages": max_pages,
-        "depth": depth,
+        "max_pages": max(max_pages, last_pages) if kept_unreached else max_pages,
+        "depth": max(depth, last_depth) if kept_unreached else depth,
         "pages": dict(sorted(current.items())),
     }
     write_json_atomic(kb.store_dir / SITES_FILE, {"version": 1, "sites": sites})
+
+
+def _recorded(record: dict[str, Any], key: str, default: int) -> int:
+    """A limit the record holds for a site (`default` when it holds none, or nonsense)."""
+    value = record.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -56,9 +56,26 @@ def html_page(title: str, paragraphs: list[str]) -> Route:
     return Route(headers={"Content-Type": HTML}, body=html.encode())
 
 
+GUIDE_PATHS = ["/guide/", "/guide/returns", "/guide/exchanges"]  # a section the sitemap does not list
+
+
+def add_guide(site: HelpCentre) -> None:
+    """A /guide/ section of three pages with enough text each, the start page linking to the other two."""
+    filler = "Every answer in this guide applies to orders placed on the website and in the app alike."
+    links = "See <a href='/guide/returns'>returns</a> and <a href='/guide/exchanges'>exchanges</a>."
+    site.set(
+        "/guide/", html_page("Customer guide", ["The guide walks you through after-sales questions.", filler, links])
+    )
+    site.set(
+        "/guide/returns", html_page("Returning an order", ["Send items back within 30 days for a refund.", filler])
+    )
+    site.set("/guide/exchanges", html_page("Exchanging a size", ["Exchanges for another size ship for free.", filler]))
+
+
 class HelpCentre:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str]] = []  # (path, user agent)
+        self.accept_encodings: list[str] = []  # each request's Accept-Encoding header
         self.release = threading.Event()  # lets hanging responses end when the test is over
         self.routes: dict[str, Route] = {
             "/": _page("index.html"),
@@ -114,6 +131,7 @@ class HelpCentre:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append((self.path, self.headers.get("User-Agent", "")))
+                site.accept_encodings.append(self.headers.get("Accept-Encoding", ""))
                 route = site.routes.get(self.path, Route(404, {"Content-Type": HTML}, b"<h1>Not found</h1>"))
                 with suppress(BrokenPipeError, ConnectionResetError):
                     self.send_response(route.status)

@@ -3,18 +3,22 @@ size and type limits, failures, limits on pages and depth; and the Markdown fron
 
 from __future__ import annotations
 
+import gzip
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from helpcentre_site import HTML, HelpCentre, Route, html_page
+from helpcentre_site import GUIDE_PATHS, HTML, SITEMAP_PATHS, HelpCentre, Route, add_guide, html_page
 from local_servers import free_port
 
 from loaders import load_file
 from loaders.documents import split_front_matter
 from loaders.web import (
     DEFAULT_MAX_BYTES,
+    ENCODING,
     HTTP_STATUS,
     LITTLE_TEXT,
     NOINDEX,
@@ -27,8 +31,10 @@ from loaders.web import (
     USER_AGENT,
     CrawlResult,
     Page,
+    Skipped,
     crawl,
     hashed_source_name,
+    internal_kind,
     normalise_url,
     page_markdown,
     source_name_for,
@@ -43,6 +49,7 @@ def site() -> Iterator[HelpCentre]:
 
 def run(site: HelpCentre, path: str = "/", **options) -> CrawlResult:
     options.setdefault("delay", 0)
+    options.setdefault("allow_private", True)  # the local site is on 127.0.0.1
     return crawl(site.url(path), **options)
 
 
@@ -115,6 +122,33 @@ def test_max_pages_bounds_the_pages_requested(site: HelpCentre) -> None:
     assert paths(result) == {"/returns", "/shipping"}
     assert {urlsplit(u).path for u in result.not_fetched} >= {"/gift-cards", "/es/devoluciones", "/missing-page"}
     assert site.requested("/gift-cards") == 0 and site.requested("/missing-page") == 0
+    assert any("over the page limit" in why for why in result.incomplete)  # unreached pages are not "gone"
+    assert run(site).incomplete == []
+
+
+def test_a_sitemap_with_no_page_under_the_start_folder_falls_back_to_links(site: HelpCentre) -> None:
+    add_guide(site)  # the sitemap lists pages, none of them under /guide/
+
+    result = run(site, "/guide/")
+
+    assert result.error is None and result.discovered_by == "links"
+    assert paths(result) == set(GUIDE_PATHS)
+    assert any("no page under /guide/" in note and "following links" in note for note in result.notes)
+    site.set_sitemap(["/guide/", *SITEMAP_PATHS])  # the start page alone: still nothing to go on
+    assert paths(run(site, "/guide/")) == set(GUIDE_PATHS)
+    site.set_sitemap(["/guide/", "/guide/exchanges"])
+    listed = run(site, "/guide/")
+    assert listed.discovered_by == "sitemap" and paths(listed) == {"/guide/", "/guide/exchanges"}
+
+
+def test_refusals_that_may_pass_are_temporary_and_only_404_410_mean_gone() -> None:
+    for status in (401, 403, 408, 425, 429, 500, 502, 503):  # 401/403: a firewall turning the bot away for now
+        refused = Skipped("https://help.example.com/a", HTTP_STATUS, f"HTTP {status}", status)
+        assert refused.transient and not refused.gone, status
+    for status in (404, 410):
+        missing = Skipped("https://help.example.com/a", HTTP_STATUS, f"HTTP {status}", status)
+        assert missing.gone and not missing.transient
+    assert not Skipped("https://help.example.com/a", HTTP_STATUS, "HTTP 400", 400).transient
 
 
 def test_size_cap_holds_without_a_content_length_and_small_pages_stream_fine(site: HelpCentre) -> None:
@@ -127,6 +161,43 @@ def test_size_cap_holds_without_a_content_length_and_small_pages_stream_fine(sit
     dump = next(s for s in result.skipped if s.url.endswith("/catalogue-dump"))
     assert dump.reason == TOO_LARGE and "stopped reading" in dump.detail and f"{DEFAULT_MAX_BYTES:,}" in dump.detail
     assert "/returns" in paths(result)
+
+
+def test_a_compressed_bomb_is_refused_without_being_expanded(site: HelpCentre) -> None:
+    # 32 MB of HTML in 32 KB of gzip, sent although the crawler asks for no compression.
+    bomb = gzip.compress(b"<html><body><p>" + b"a" * (32 * 1024 * 1024) + b"</p></body></html>", 9)
+    assert len(bomb) < DEFAULT_MAX_BYTES // 20
+    site.set("/bomb", Route(headers={"Content-Type": HTML, "Content-Encoding": "gzip"}, body=bomb))
+
+    tracemalloc.start()
+    try:
+        result = run(site, "/bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 2 * DEFAULT_MAX_BYTES + 1024 * 1024  # the cap and some change, never the expanded body
+    bombed = next(s for s in result.skipped if s.url.endswith("/bomb"))
+    assert bombed.reason == TOO_LARGE and "decompressed" in bombed.detail and TOO_LARGE in (result.error or "")
+    assert set(site.accept_encodings) == {"identity"}
+
+
+def test_a_server_that_compresses_anyway_is_read_and_unknown_encodings_are_skipped(site: HelpCentre) -> None:
+    returns, shipping = site.routes["/returns"], site.routes["/shipping"]
+    site.set(
+        "/returns", Route(headers={**returns.headers, "Content-Encoding": "gzip"}, body=gzip.compress(returns.body))
+    )
+    site.set(
+        "/shipping",
+        Route(headers={**shipping.headers, "Content-Encoding": "deflate"}, body=zlib.compress(shipping.body)),
+    )
+    site.set("/gift-cards", Route(headers={"Content-Type": HTML, "Content-Encoding": "br"}, body=b"\x1b\x00\x00"))
+
+    result = run(site)
+
+    pages = {urlsplit(p.url).path: p for p in result.pages}
+    assert "within 30 days of delivery" in pages["/returns"].text and pages["/shipping"].title
+    assert skips(result)["/gift-cards"] == ENCODING
 
 
 def test_redirects_are_followed_by_hand_within_the_site_and_its_rules(site: HelpCentre) -> None:
@@ -181,6 +252,48 @@ def test_pauses_between_requests_and_crawl_delay_from_robots_txt(site: HelpCentr
     assert [p for p, _ in site.requests[before:]] == ["/robots.txt"]
 
 
+def test_a_robots_txt_that_redirects_to_another_scheme_or_host_stops_the_crawl(site: HelpCentre) -> None:
+    port = urlsplit(site.base).port
+    for target in (f"https://127.0.0.1:{port}/robots.txt", f"http://localhost:{port}/robots.txt"):
+        site.set("/robots.txt", Route(301, {"Location": target}))
+        before = len(site.requests)
+        result = run(site)
+        assert f"robots.txt redirects to {target}" in (result.error or "") and result.pages == []
+        assert [p for p, _ in site.requests[before:]] == ["/robots.txt"]  # not taken as "no rules"
+
+    # Within the site the redirect is followed, and the rules found there apply.
+    site.set("/robots.txt", Route(301, {"Location": "/rules.txt"}))
+    site.set("/rules.txt", Route(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nDisallow: /shipping\n"))
+    result = run(site)
+    assert result.error is None and skips(result)["/shipping"] == ROBOTS
+
+
+def test_internal_addresses_are_refused_unless_allowed(site: HelpCentre) -> None:
+    refused = crawl(site.url("/"), delay=0)
+    assert "127.0.0.1 is a loopback address" in (refused.error or "")
+    assert "crawl_allow_private" in (refused.error or "") and refused.pages == []
+    named = crawl(f"http://localhost:{urlsplit(site.base).port}/", delay=0)
+    assert "localhost resolves to" in (named.error or "") and "loopback address" in (named.error or "")
+    assert site.requests == []  # not even robots.txt
+    assert run(site).error is None  # allow_private=True
+
+    kinds = {
+        "10.1.2.3": "private",
+        "192.168.0.10": "private",
+        "169.254.169.254": "link-local",  # cloud metadata
+        "::1": "loopback",
+        "fe80::1%eth0": "link-local",
+        "::ffff:127.0.0.1": "loopback",
+        "0.0.0.0": "unspecified",
+        "224.0.0.1": "multicast",
+        "240.0.0.1": "reserved",
+        "100.64.0.1": "non-public",
+        "93.184.216.34": None,
+        "2606:4700::1111": None,
+    }
+    assert {address: internal_kind(address) for address in kinds} == kinds
+
+
 def test_robots_rules_for_this_user_agent_apply(site: HelpCentre) -> None:
     rules = b"User-agent: ShopAssistantBot\nDisallow: /shipping\n\nUser-agent: *\nDisallow: /\n"
     site.set("/robots.txt", Route(headers={"Content-Type": "text/plain"}, body=rules))
@@ -201,7 +314,7 @@ def test_a_crawl_that_cannot_start_fails_as_a_whole(site: HelpCentre) -> None:
     assert "start page" in (run(site, "/no-such-page").error or "")
     assert run(site).error is None
 
-    closed = crawl(f"http://127.0.0.1:{free_port()}/", delay=0)
+    closed = crawl(f"http://127.0.0.1:{free_port()}/", delay=0, allow_private=True)
     assert closed.error is not None and closed.pages == []
 
 

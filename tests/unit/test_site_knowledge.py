@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 import bcrypt
 import pytest
 from child_env import child_env
-from helpcentre_site import HTML, SITEMAP_PATHS, HelpCentre, Route, html_page
+from helpcentre_site import GUIDE_PATHS, HTML, SITEMAP_PATHS, HelpCentre, Route, add_guide, html_page
 from streamlit.testing.v1 import AppTest
 
 from base.paths import ROOT
-from base.settings import get_settings
+from base.settings import Settings, get_settings
+from providers.embeddings import HashingEmbeddings
 from services.crawl import ingest_site, load_sites, source_urls
 from services.knowledge import SITES_FILE, KnowledgeBase
 
@@ -25,6 +26,12 @@ from services.knowledge import SITES_FILE, KnowledgeBase
 def site() -> Iterator[HelpCentre]:
     with HelpCentre().running() as running:
         yield running
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The store's settings let the crawler reach the local site on 127.0.0.1 (`ingest_site` reads them)."""
+    return settings.model_copy(update={"crawl_allow_private": True})
 
 
 def name(site: HelpCentre, path: str) -> str:
@@ -120,6 +127,82 @@ def test_a_failed_crawl_or_one_that_stores_nothing_removes_nothing(site: HelpCen
     assert any("nothing" in note or "no page" in note for note in empty.notes)
 
 
+def test_refusals_that_may_pass_keep_the_earlier_pages(site: HelpCentre, kb) -> None:
+    assert ingest_site(kb, site.url("/"), delay=0).ok
+    before = {s.source: s.sha256 for s in kb.list_sources()}
+
+    # A firewall rate-limiting the bot (401, 403), a busy server (429): nothing says these pages are gone.
+    site.set("/returns", Route(403, {"Content-Type": HTML}, b"Forbidden"))
+    site.set("/shipping", Route(401, {"Content-Type": HTML}, b"Unauthorized"))
+    site.set("/gift-cards", Route(429, {"Content-Type": HTML, "Retry-After": "60"}, b"Slow down"))
+    again = ingest_site(kb, site.url("/"), delay=0)
+
+    assert statuses(again) == {
+        "/es/devoluciones": "unchanged",
+        "/returns": "kept",
+        "/shipping": "kept",
+        "/gift-cards": "kept",
+    }
+    assert {s.source: s.sha256 for s in kb.list_sources()} == before
+    assert len(load_sites(kb.store_dir)[site.url("/")]["pages"]) == 4
+
+
+def test_a_sitemap_that_skips_the_start_folder_does_not_remove_its_pages(site: HelpCentre, kb) -> None:
+    add_guide(site)
+    site.set_sitemap(None)
+    first = ingest_site(kb, site.url("/guide/"), delay=0)
+    assert statuses(first) == dict.fromkeys(GUIDE_PATHS, "added")
+
+    # The site gets a sitemap that lists other sections only: the guide's links are still followed.
+    site.set_sitemap(SITEMAP_PATHS)
+    again = ingest_site(kb, site.url("/guide/"), delay=0)
+
+    assert again.discovered_by == "links" and statuses(again) == dict.fromkeys(GUIDE_PATHS, "unchanged")
+    assert {s.source for s in kb.list_sources()} == {name(site, p) for p in GUIDE_PATHS}
+
+
+def test_a_recrawl_with_lower_limits_keeps_the_pages_it_did_not_reach(site: HelpCentre, kb) -> None:
+    site.set_sitemap(None)
+    pages = ["/returns", "/shipping", "/es/devoluciones", "/gift-cards"]  # gift cards: linked from shipping only
+    assert statuses(ingest_site(kb, site.url("/"), 50, 2, delay=0)) == dict.fromkeys(pages, "added")
+    record = load_sites(kb.store_dir)[site.url("/")]
+    assert (record["max_pages"], record["depth"]) == (50, 2)
+
+    shallow = ingest_site(kb, site.url("/"), 50, 1, delay=0)
+    assert statuses(shallow)["/gift-cards"] == "kept"
+    assert "not reached this time (depth 1, 2 before)" in {p.detail for p in shallow.pages}
+    assert load_sites(kb.store_dir)[site.url("/")]["depth"] == 2  # the pages kept were found at depth 2
+    assert statuses(ingest_site(kb, site.url("/"), 50, 1, delay=0))["/gift-cards"] == "kept"
+
+    few = ingest_site(kb, site.url("/"), 2, 2, delay=0)
+    assert few.count("removed") == 0 and {s.source for s in kb.list_sources()} == {name(site, p) for p in pages}
+
+    # Pages the lower limits did reach and found gone are removed all the same.
+    site.set("/es/devoluciones", Route(410, {"Content-Type": HTML}, b"Gone"))
+    gone = ingest_site(kb, site.url("/"), 50, 1, delay=0)
+    assert statuses(gone)["/es/devoluciones"] == "removed" and statuses(gone)["/gift-cards"] == "kept"
+
+    # At the recorded limits, a page no longer linked from anywhere is no longer found: removed.
+    shipping = site.routes["/shipping"]
+    site.set("/shipping", Route(200, shipping.headers, shipping.body.replace(b'href="/gift-cards"', b"")))
+    full = ingest_site(kb, site.url("/"), 50, 2, delay=0)
+    assert statuses(full)["/gift-cards"] == "removed"
+    assert {p.detail for p in full.pages if p.status == "removed"} == {"no longer found on the site"}
+
+
+def test_internal_addresses_are_refused_by_default(site: HelpCentre, tmp_path) -> None:
+    settings = Settings(store_dir=tmp_path / "default-store", embedding_provider="fake", parse_isolation=False)
+    assert settings.crawl_allow_private is False
+    default = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+
+    refused = ingest_site(default, site.url("/"), delay=0)
+
+    assert not refused.ok and "127.0.0.1 is a loopback address" in (refused.error or "") and refused.pages == []
+    assert site.requests == [] and default.list_sources() == []
+    assert not (default.store_dir / SITES_FILE).exists()
+    assert ingest_site(default, site.url("/"), delay=0, allow_private=True).ok  # an explicit choice wins
+
+
 def test_a_page_never_overwrites_an_uploaded_document_of_the_same_name(site: HelpCentre, kb, tmp_path) -> None:
     uploaded = tmp_path / name(site, "/returns")
     uploaded.write_text("# Our own returns notes\n\nStaff wrote this file and uploaded it.\n", encoding="utf-8")
@@ -157,9 +240,10 @@ def test_reindex_keeps_the_urls_and_the_record_of_sites(site: HelpCentre, kb) ->
     assert len(kb.list_sources()) == 4
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, allow_private: str = "true") -> subprocess.CompletedProcess[str]:
+    env = child_env(ASSISTANT_CRAWL_ALLOW_PRIVATE=allow_private)  # the local site is on 127.0.0.1
     return subprocess.run(
-        [sys.executable, "cli.py", *args], cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=300
+        [sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -189,6 +273,10 @@ def test_cli_ingest_url_prints_a_line_per_page_and_a_summary(site: HelpCentre, t
     assert down.returncode == 1 and "start page" in down.stderr and "nothing was changed" in down.stderr
     bad = run_cli("ingest-url", "help.example.com", "--store", store)
     assert bad.returncode == 2 and "not an http(s) URL" in bad.stderr
+    internal = run_cli("ingest-url", site.url("/"), "--delay", "0", "--store", store, allow_private="false")
+    assert (
+        internal.returncode == 1 and "loopback address" in internal.stderr and "nothing was changed" in internal.stderr
+    )
 
 
 PASSWORD = "harbor-and-pine-staff"
@@ -201,6 +289,7 @@ def admin(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
 
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     monkeypatch.setenv("ASSISTANT_ADMIN_PASSWORD_HASH", hashed)
+    monkeypatch.setenv("ASSISTANT_CRAWL_ALLOW_PRIVATE", "true")  # the local site is on 127.0.0.1
     monkeypatch.setattr("loaders.web.DEFAULT_DELAY", 0.0)
     get_settings.cache_clear()
     st.cache_resource.clear()
