@@ -164,7 +164,7 @@ def bench_fill(n: int, tmp: Path, sample_size: int = 2000) -> dict:
     kb = KnowledgeBase(settings)
     path = tmp / f"fill-{n}.csv"
     rows = generate(path, n, seed=11)
-    limits = replace(settings.parse_limits(), max_entries=max(n, settings.max_entries_per_file))
+    limits = replace(settings.parse_limits(), max_entries=max(n, settings.max_entries_per_file), max_bytes=1 << 30)
     docs = load_file(path, limits)
     base = embed_chunks(kb.embeddings, docs[:sample_size])
     rng = np.random.default_rng(0)

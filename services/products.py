@@ -180,7 +180,7 @@ class ProductDesk:
         text_filter = _contains(max(extra_words, key=len)) if extra_words else None  # checked word by word below
         ids = self._ids_naming(q.terms)
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        hits = self.kb.store.find(where, text_filter, ids=ids)
+        hits = self.kb.store.find(where, text_filter, with_text=bool(extra_words), ids=ids)  # texts: `_cited`
         kinds = [singular(t) for t in q.terms]
         extra = [] if "extra" in relax else [singular(w) for w in q.extra]
         out = []
@@ -196,6 +196,16 @@ class ProductDesk:
         out.sort(key=lambda h: (_price_key(h) if not reverse else -_price_key(h) if _price_key(h) < float("inf")
                                 else float("inf"), str(h.metadata.get("name", ""))))  # fmt: skip
         return out
+
+    def _cited(self, hits: list[Hit]) -> list[Hit]:
+        """The products an answer cites, with their text (what the sources show): `matches` reads metadata only,
+        which at 100k products is most of its time saved."""
+        missing = [h.id for h in hits if not h.text]
+        if missing:
+            texts = {h.id: h.text for h in self.kb.store.get_chunks(missing)}
+            for hit in hits:
+                hit.text = hit.text or texts.get(hit.id, "")
+        return hits
 
     def _ids_naming(self, words: list[str]) -> set[str] | None:
         """Products whose name or category has every one of `words` (any case, singular or plural), from the
@@ -224,7 +234,7 @@ class ProductDesk:
             lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
             more = len(found) - len(shown)
             tail = [f"…y {more} más." if es else f"…and {more} more."] if more > 0 else []
-            return Extracted("\n".join([head, *lines, *tail]), shown, False)
+            return Extracted("\n".join([head, *lines, *tail]), self._cited(shown), False)
         none = (
             f"No tenemos {q.describe(self.kb.settings.store_currency)}."
             if es
@@ -242,7 +252,7 @@ class ProductDesk:
                 shown = alternatives[:ALTERNATIVES]
                 head = "Lo más parecido:" if es else "The closest we have:"
                 lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
-                return Extracted("\n".join([none, head, *lines]), shown, False)
+                return Extracted("\n".join([none, head, *lines]), self._cited(shown), False)
         return Extracted(none, [], False)
 
     @staticmethod
@@ -277,7 +287,7 @@ class ProductDesk:
             lines.append(f"- {brand}: {count}{start} [{n}]")
         head = (f"Tenemos {what} de {len(by_brand)} marca{'s' if len(by_brand) > 1 else ''}:" if es
                 else f"We have {what} from {len(by_brand)} brand{'s' if len(by_brand) > 1 else ''}:")  # fmt: skip
-        return Extracted("\n".join([head, *lines]), used, False)
+        return Extracted("\n".join([head, *lines]), self._cited(used), False)
 
     def _compare(self, q: ProductQuery, lang: str) -> Extracted:
         es = lang == "es"

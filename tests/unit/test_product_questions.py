@@ -68,6 +68,7 @@ def test_cheapest_and_price_bound_and_stock(desk: ProductDesk) -> None:
     bounded = desk.reply("b", "tents under $300 that are in stock", "en")
     assert _names(bounded) == ["Trail 1-Person Tent", "Summit 2-Person Tent"]
     assert "$249.00 USD to $259.00 USD" in bounded.text  # the variants' range, stated as a range
+    assert all(h.text.startswith("Product: ") for h in bounded.used)  # the sources show the products' text
 
 
 def test_brands_compare_and_brand_only(desk: ProductDesk) -> None:
