@@ -129,6 +129,8 @@ class Vocabulary:
         self.brand_words: set[str] = set()
         self.brand_sizes: Counter[str] = Counter()  # lower-case brand -> products
         self.index: dict[str, set[str]] = {}  # word of a name or category (singular) -> chunk ids
+        self.by_brand: dict[str, set[str]] = {}  # lower-case brand -> chunk ids
+        self.by_category: dict[str, set[str]] = {}  # lower-case category -> chunk ids
         self.size = 0
         for n, meta in enumerate(products):
             self.size += 1
@@ -143,6 +145,9 @@ class Vocabulary:
             if id_list is not None:
                 for word in words:
                     self.index.setdefault(word, set()).add(id_list[n])
+                for table, key in ((self.by_brand, "brand"), (self.by_category, "category")):
+                    if meta.get(key):
+                        table.setdefault(str(meta[key]).lower(), set()).add(id_list[n])
 
     def is_kind(self, word: str) -> bool:
         """A word that names a kind of product here: in some product names, but not in most (e.g. "set")."""

@@ -35,6 +35,7 @@ from services.knowledge import KnowledgeBase
 logger = logging.getLogger(__name__)
 SHOWN = 5
 _NAMING = ("name", "brand", "category")
+_LONG = ("description", "attributes")  # not kept in memory: at 100k products they would be most of it
 ALTERNATIVES = 3
 _WORD = re.compile(r"[\w'’-]+")
 # A question about one product ("is the Summit tent in stock?", "how much is the Trail Pack, budget edition?"): its
@@ -44,17 +45,6 @@ _ASKS_ABOUT_ONE = re.compile(
     r"(price|cost)|price of|cuánto cuesta|cuanto cuesta)\b",
     re.IGNORECASE,
 )
-
-
-def _variants(word: str) -> list[str]:
-    base = singular(word)
-    return sorted({base, base.capitalize(), base.upper()})
-
-
-def _contains(word: str) -> dict:
-    """Chroma's text filter for a word in any of its spellings (Chroma's $contains is case-sensitive)."""
-    variants = _variants(word)
-    return {"$contains": variants[0]} if len(variants) == 1 else {"$or": [{"$contains": v} for v in variants]}
 
 
 def _words(text: str) -> set[str]:
@@ -95,6 +85,7 @@ class ProductDesk:
         self.max_conversations = max_conversations
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
+        self._rows: dict[str, Hit] = {}  # the live products: metadata without the long text fields
         self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
@@ -102,8 +93,11 @@ class ProductDesk:
         generation = self.kb.store.manifest.generation()
         with self._lock:
             if self._vocab is None or self._vocab[0] != generation:
-                products = self.kb.store.find({"type": "product"}, with_text=False)
+                products = self.kb.store.products()
                 self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
+                for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
+                    hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
+                self._rows = {h.id: h for h in products}
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
@@ -163,58 +157,42 @@ class ProductDesk:
 
     # -- searching ----------------------------------------------------------------------------------
     def matches(self, q: ProductQuery, relax: frozenset[str] = frozenset()) -> list[Hit]:
-        """Products that pass every filter of `q` except those named in `relax`, sorted as asked."""
-        clauses: list[dict] = [{"type": "product"}]
+        """Products that pass every filter of `q` except those named in `relax`, sorted as asked: candidates from
+        the vocabulary's indexes (kind words, brand, category), then price and stock from their metadata, then
+        the extra words in their text."""
+        vocab = self.vocabulary()
+        rows = self._rows
+        sets = [vocab.index.get(singular(t), set()) for t in q.terms]
         if q.brand and "brand" not in relax:
-            clauses.append({"brand": q.brand})
+            sets.append(vocab.by_brand.get(q.brand.lower(), set()))
         if q.category:
-            clauses.append({"category": q.category})
-        if "price" not in relax:
-            if q.min_price is not None:
-                clauses.append({"price": {"$gte": q.min_price}})
-            if q.max_price is not None:
-                clauses.append({"price": {"$lte": q.max_price}})
-        if q.in_stock and "stock" not in relax:
-            clauses.append({"in_stock": True})
-        extra_words = [] if "extra" in relax else q.extra
-        text_filter = _contains(max(extra_words, key=len)) if extra_words else None  # checked word by word below
-        ids = self._ids_naming(q.terms)
-        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        hits = self.kb.store.find(where, text_filter, with_text=bool(extra_words), ids=ids)  # texts: `_cited`
-        kinds = [singular(t) for t in q.terms]
-        extra = [] if "extra" in relax else [singular(w) for w in q.extra]
+            sets.append(vocab.by_category.get(q.category.lower(), set()))
+        pool = [rows[i] for i in set.intersection(*sets) if i in rows] if sets else list(rows.values())
+        low, high = (None, None) if "price" in relax else (q.min_price, q.max_price)
+        stock = q.in_stock and "stock" not in relax
         out = []
-        for hit in hits:
-            m = hit.metadata
-            named = _words(f"{m.get('name', '')} {m.get('category', '')}")
-            if any(k not in named for k in kinds):
+        for row in pool:
+            facts = ProductFacts.of(row.metadata)
+            if (low is not None or high is not None) and facts.price is None:
+                continue  # an unknown price never passes a price bound
+            if (low is not None and facts.price < low) or (high is not None and facts.price > high):
                 continue
-            if extra and any(e not in _words(hit.text) for e in extra):
+            if stock and facts.in_stock is not True:
                 continue
-            out.append(hit)
+            out.append(Hit(row.id, "", row.source, 0.0, dict(row.metadata)))
+        extra = [] if "extra" in relax else [singular(w) for w in q.extra]
+        if extra and out:
+            out = [h for h in self._cited(out) if all(e in _words(h.text) for e in extra)]
         reverse = q.sort == "price_desc"
         out.sort(key=lambda h: (_price_key(h) if not reverse else -_price_key(h) if _price_key(h) < float("inf")
                                 else float("inf"), str(h.metadata.get("name", ""))))  # fmt: skip
         return out
 
     def _cited(self, hits: list[Hit]) -> list[Hit]:
-        """The products an answer cites, with their text (what the sources show): `matches` reads metadata only,
-        which at 100k products is most of its time saved."""
-        missing = [h.id for h in hits if not h.text]
-        if missing:
-            texts = {h.id: h.text for h in self.kb.store.get_chunks(missing)}
-            for hit in hits:
-                hit.text = hit.text or texts.get(hit.id, "")
-        return hits
-
-    def _ids_naming(self, words: list[str]) -> set[str] | None:
-        """Products whose name or category has every one of `words` (any case, singular or plural), from the
-        vocabulary's index; None when no word restricts."""
-        if not words:
-            return None
-        index = self.vocabulary().index
-        sets = [index.get(singular(w), set()) for w in words]
-        return set.intersection(*sets) if sets else None
+        """The products as an answer cites them: their text (what the sources show) and whole metadata, in order
+        (the desk filters on metadata without the long text fields)."""
+        full = {h.id: h for h in self.kb.store.get_chunks([h.id for h in hits if not h.text])}
+        return [full.get(h.id, h) if not h.text else h for h in hits]
 
     # -- answers ------------------------------------------------------------------------------------
     def _list(self, q: ProductQuery, lang: str) -> Extracted:
@@ -301,6 +279,7 @@ class ProductDesk:
                 continue
             if any(h.id == hit.id for h in used):
                 continue
+            hit = self._cited([hit])[0]
             used.append(hit)
             n = len(used)
             m = hit.metadata
@@ -325,7 +304,7 @@ class ProductDesk:
         known = [index[singular(w)] for w in words if singular(w) in index]
         if not known:
             return None
-        hits = self.kb.store.find({"type": "product"}, ids=min(known, key=len))  # the rarest word narrows
+        hits = [self._rows[i] for i in min(known, key=len) if i in self._rows]  # the rarest word narrows
         wanted = {singular(w) for w in words}
         fitting = [h for h in hits if wanted <= _words(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
         return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None

@@ -271,6 +271,16 @@ class Manifest:
                 ).fetchall()
             yield [StoredChunk(i, t, json.loads(m), np.frombuffer(v, dtype=np.float32)) for i, t, m, v in rows]
 
+    def metadata_of_type(self, doc_type: str) -> list[tuple[str, dict]]:
+        """(id, metadata) of every stored chunk of one type, live or not (callers keep the live ones)."""
+        if not self.path.exists():
+            return []
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT id, metadata FROM chunks WHERE json_extract(metadata, '$.type') = ?", (doc_type,)
+            ).fetchall()
+        return [(i, json.loads(m)) for i, m in rows]
+
     def delete_chunks(self, ids: Iterable[str]) -> None:
         with self.connect() as con:
             for batch in batches(sorted(ids)):
