@@ -1,0 +1,130 @@
+"""Price questions on a real, messy, held-out export: is the right price stated, and is a wrong one ever stated?
+
+The file (not in the repository: the PromptCloud Amazon 2020 sample, 1,999 rows; provenance and licence notes in
+../shared/data/heldout_catalogue/SOURCE.md) is ingested as a shop would upload it: no column mapping, the
+columns detected by name. Each product is then asked "How much is the <name>?" through the Assistant (default
+embedder, offline answerer), with the full product name and with its first six words (what a customer types).
+
+Ground truth comes from the raw price cell by a rule independent of the importer: "$12.34" (optionally
+"$1,234.56") is that price; "$a - $b" is that range; an empty cell is unknown; anything else is junk, for which
+no price is expected and any price stated must be one of the cell's own amounts. An answer:
+- states the right price: its amounts are exactly the expected price (both ends for a range), about the product
+  asked (the answer names it);
+- states a wrong price: it names the product asked and gives other amounts, or it gives a price for a product
+  whose cell was empty or junk that is not in the cell;
+- answers about another product: it names a different product (whose own price it states correctly or not:
+  counted separately);
+- gives no price (declines, or says the price is not available).
+
+Run once, at the end:
+    python -m eval.heldout_catalogue --file PATH [--limit N] [--json eval/results/heldout_catalogue.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from base.settings import Settings
+from services.assistant import Assistant
+from services.knowledge import KnowledgeBase
+
+PLAIN = re.compile(r"^\$(\d{1,3}(?:,\d{3})*|\d+)\.(\d{2})$")
+RANGE = re.compile(r"^\$(\d[\d,]*\.\d{2}) - \$(\d[\d,]*\.\d{2})$")
+AMOUNT = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{2})?)")
+
+
+def truth(cell: str) -> tuple[str, tuple[float, ...]]:
+    """(shape, amounts) of a raw price cell, by the independent rule in the module docstring."""
+    cell = cell.strip()
+    if not cell:
+        return "empty", ()
+    if m := PLAIN.match(cell):
+        return "plain", (float(m.group(1).replace(",", "") + "." + m.group(2)),)
+    if m := RANGE.match(cell):
+        return "range", tuple(sorted(float(g.replace(",", "")) for g in m.groups()))
+    return "junk", tuple(float(a.replace(",", "")) for a in AMOUNT.findall(cell))
+
+
+def stated(answer: str) -> tuple[float, ...]:
+    return tuple(sorted({float(a.replace(",", "")) for a in AMOUNT.findall(answer)}))
+
+
+def judge(question_name: str, row: dict, text: str, top_name: str) -> str:
+    shape, expected = truth(row["Selling Price"])
+    amounts = stated(text)
+    if not amounts:
+        return "no price"
+    if top_name.strip() != row["Product Name"].strip():
+        return "other product"
+    if shape in ("plain", "range"):
+        return "right" if amounts == tuple(sorted(set(expected))) else "wrong"
+    return "wrong" if any(a not in expected for a in amounts) else "right (junk cell)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--file", type=Path, required=True)
+    ap.add_argument("--limit", type=int, default=0, help="ask about the first N products only (0: all)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    rows = list(csv.DictReader(args.file.open(encoding="utf-8")))
+    with tempfile.TemporaryDirectory(prefix="heldout-") as tmp:
+        settings = Settings(store_dir=Path(tmp) / "store", chat_provider="extractive")
+        kb = KnowledgeBase(settings)
+        upload = Path(tmp) / "amazon_export.csv"
+        shutil.copyfile(args.file, upload)
+        t0 = time.perf_counter()
+        result = kb.ingest_file(upload)
+        ingest_s = time.perf_counter() - t0
+        print(f"ingested {result.documents} products in {ingest_s:.0f} s; importer said:")
+        for warning in result.warnings:
+            print(f"  {warning}")
+        assistant = Assistant(settings, kb)
+        asked = rows[: args.limit] if args.limit else rows
+        report: dict = {"products": result.documents, "ingest_s": ingest_s, "warnings": result.warnings, "forms": {}}
+        for form in ("full name", "first six words"):
+            outcomes: Counter[str] = Counter()
+            by_shape: dict[str, Counter[str]] = {}
+            examples: dict[str, list] = {}
+            for n, row in enumerate(asked):
+                name = row["Product Name"].strip()
+                shown = name if form == "full name" else " ".join(name.split()[:6])
+                answer = assistant.ask(f"How much is the {shown}?", f"{form}-{n}")
+                top = answer.sources[0].metadata.get("name", "") if answer.sources else ""
+                verdict = judge(shown, row, answer.answer, str(top))
+                outcomes[verdict] += 1
+                shape = truth(row["Selling Price"])[0]
+                by_shape.setdefault(shape, Counter())[verdict] += 1
+                if len(examples.setdefault(verdict, [])) < 5:
+                    examples[verdict].append({"question": shown, "cell": row["Selling Price"], "answer": answer.answer})
+            known = sum(by_shape.get(s, Counter()).total() for s in ("plain", "range"))
+            right_known = sum(by_shape.get(s, Counter())["right"] for s in ("plain", "range"))
+            summary = {
+                "questions": len(asked),
+                "outcomes": dict(outcomes),
+                "by_cell_shape": {k: dict(v) for k, v in by_shape.items()},
+                "right_price_share_of_known": right_known / known if known else None,
+                "wrong_prices": outcomes["wrong"],
+                "other_product": outcomes["other product"],
+                "examples": examples,
+            }
+            report["forms"][form] = summary
+            print(f"{form}: {len(asked)} questions; right price {right_known}/{known} known-price products "
+                  f"({100 * summary['right_price_share_of_known']:.1f}%); wrong price stated {outcomes['wrong']}; "
+                  f"answered about another product {outcomes['other product']}; no price {outcomes['no price']}; "
+                  f"{dict(outcomes)}", flush=True)  # fmt: skip
+        kb.store.close()
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
