@@ -28,10 +28,14 @@ _UNIT = (
 _MONEY = rf"(?:[$€£]\s*)?{_NUMBER}{_UNIT}\s*(?:dollars|usd|eur|euros?|€|\$)?"
 _MAX = re.compile(rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|"
                   rf"menos de|por debajo de|hasta)\s+{_MONEY}|<\s*{_MONEY}", re.IGNORECASE)  # fmt: skip
-_MIN = re.compile(rf"\b(?:over|above|more than|at least|from|starting at|más de|mas de|desde)\s+{_MONEY}|>\s*{_MONEY}",
+_MIN = re.compile(rf"\b(?:over|above|more than|at least|starting at|más de|mas de)\s+{_MONEY}|>\s*{_MONEY}",
                   re.IGNORECASE)  # fmt: skip
-_BETWEEN = re.compile(rf"\bbetween\s+{_MONEY}\s+and\s+{_MONEY}|{_MONEY}\s*(?:-|–|to)\s*{_MONEY}|"
-                      rf"\bentre\s+{_MONEY}\s+y\s+{_MONEY}", re.IGNORECASE)  # fmt: skip
+# A bare "A-B" is a range of prices only with a currency ("$40-$60", "40-60 dollars"): "Division 0-12 Flash Cards"
+# and "Perler 80-22860" are names.
+_MARKED = r"(?:[$€£]\s*\d[\d,.]*|\d[\d,.]*\s*(?:dollars|usd|eur|euros?|€|\$))"
+_BETWEEN = re.compile(rf"\bbetween\s+{_MONEY}\s+and\s+{_MONEY}|\bentre\s+{_MONEY}\s+y\s+{_MONEY}|"
+                      rf"[$€£]\s*{_NUMBER}\s*(?:-|–|to)\s*[$€£]?\s*{_NUMBER}{_UNIT}|"
+                      rf"{_NUMBER}\s*(?:-|–|to)\s*{_NUMBER}\s*(?:dollars|usd|eur|euros?|€)", re.IGNORECASE)  # fmt: skip
 _CHEAPEST = re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|lowest price|most affordable|budget|"
                        r"más barat[oa]s?|mas barat[oa]s?|económic[oa])\b", re.IGNORECASE)  # fmt: skip
 _PRICIEST = re.compile(r"\b(most expensive|priciest|highest[- ]priced|top[- ]of[- ]the[- ]line|más car[oa]s?)\b",
@@ -302,6 +306,9 @@ def _compare_parts(text: str, vocab: Vocabulary) -> list[list[str]]:
 
 # -- with a chat model: structured output ------------------------------------------------------------------
 _CUES = (_MAX, _MIN, _BETWEEN, _CHEAPEST, _PRICIEST, _CHEAPER, _IN_STOCK, _BRANDS, _COMPARE, _FROM_BRAND)
+
+
+PRICE_MARKED = re.compile(_MARKED, re.IGNORECASE)
 
 
 def may_need_filters(question: str, last: ProductQuery | None) -> bool:

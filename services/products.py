@@ -21,6 +21,7 @@ from base.money import format_price
 from base.types import Hit, ProductFacts
 from chains.extractive import Extracted
 from chains.product_query import (
+    PRICE_MARKED,
     ProductFilters,
     ProductQuery,
     Vocabulary,
@@ -113,12 +114,10 @@ class ProductDesk:
         query = self._read(question, vocab, previous, model)
         if query is None:
             return None
-        if (
-            query.want == "list"
-            and not (query.sort or query.min_price or query.max_price)
-            and _ASKS_ABOUT_ONE.search(question)
-        ):
-            return None  # about one product: similarity finds it
+        asks_one = query.want == "list" and not query.sort and _ASKS_ABOUT_ONE.search(question)
+        bounded = query.min_price is not None or query.max_price is not None
+        if asks_one and not (bounded and PRICE_MARKED.search(question)):
+            return None  # about one product (digits in its name are no price bound): similarity finds it
         if query.want == "cheaper":
             shown = last[1] if last else []
             query.want = "list"

@@ -160,3 +160,18 @@ def test_kinds_match_any_case_and_plural(tmp_path: Path) -> None:
 def test_a_named_product_with_a_cue_word_in_its_name_goes_to_retrieval(desk: ProductDesk) -> None:
     assert desk.reply("v", "How much is the Daypack 20L Backpack, available in blue?", "en") is None
     assert desk.reply("v", "how much are tents under $300?", "en") is not None  # a bound: a list
+
+
+def test_model_numbers_in_a_name_are_no_price_range() -> None:
+    vocab = Vocabulary([{"name": "Perler Instruction Pad", "brand": "Perler", "category": "Crafts"},
+                        {"name": "Division Flash Cards", "brand": "Trend", "category": "Learning"},
+                        {"name": "Summit Tent", "brand": "Northwind", "category": "Tents"}])  # fmt: skip
+    assert parse_product_query("tents 40-60", vocab) is None
+    assert parse_product_query("cheapest flash cards 0-12", vocab).min_price is None
+    assert (parse_product_query("tents $40-$60", vocab).min_price, parse_product_query("tents 40-60 dollars", vocab)
+            .max_price) == (40.0, 60.0)  # fmt: skip
+
+
+def test_how_much_is_a_named_product_with_digits_goes_to_retrieval(desk: ProductDesk) -> None:
+    assert desk.reply("w", "How much is the Trail 1-Person Tent over 1000 feet?", "en") is None
+    assert desk.reply("w", "How much is the Summit 2-Person Tent, under 2 kg?", "en") is None
