@@ -103,8 +103,15 @@ def main() -> None:
                 outcomes[verdict] += 1
                 shape = truth(row["Selling Price"])[0]
                 by_shape.setdefault(shape, Counter())[verdict] += 1
-                if len(examples.setdefault(verdict, [])) < 5:
-                    examples[verdict].append({"question": shown, "cell": row["Selling Price"], "answer": answer.answer})
+                if not verdict.startswith("right"):  # every miss, so its causes can be counted
+                    examples.setdefault(verdict, []).append(
+                        {
+                            "question": shown,
+                            "cell": row["Selling Price"],
+                            "answer": answer.answer[:300],
+                            "model": answer.model,
+                        }
+                    )
             known = sum(by_shape.get(s, Counter()).total() for s in ("plain", "range"))
             right_known = sum(by_shape.get(s, Counter())["right"] for s in ("plain", "range"))
             summary = {
