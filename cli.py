@@ -43,7 +43,7 @@ def _column_map(path: Path | None) -> dict[str, str] | None:
         raise SystemExit(f"error: --columns {path}: cannot read it as JSON ({exc})") from None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise SystemExit(f'error: --columns {path}: expected an object like {{"name": "Product Name"}}')
-    from loaders.catalogue import FIELDS
+    from services.uploads import CATALOGUE_FIELDS as FIELDS
 
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from app_pages.resources import conversation_log, knowledge_base, require_admin
@@ -12,19 +10,17 @@ from base.errors import StoreError
 from base.exports import neutralise_rows
 from base.links import render_safe
 from base.settings import get_settings
-from loaders.base import LoaderError, csv_rows
-from loaders.catalogue import FIELDS as CATALOGUE_FIELDS
-from loaders.catalogue import preview_catalogue
-from loaders.faq import is_faq_header
 from services.analytics import summarize
 from services.crawl import SiteReport, ingest_site, source_urls
 from services.knowledge import KnowledgeBase
 from services.uploads import (
+    CATALOGUE_FIELDS,
     MAX_ANSWER_CHARS,
     MAX_FAQ_QUESTION_CHARS,
     STAFF_FAQ,
     UploadOutcome,
     add_faq_entry,
+    catalogue_preview,
     ingest_uploads,
 )
 
@@ -79,19 +75,10 @@ def catalogue_mappings(uploaded: list) -> dict[str, dict[str, str]]:
     or that were remembered (they are remembered again for the file's name)."""
     chosen: dict[str, dict[str, str]] = {}
     for upload in uploaded:
-        if not upload.name.lower().endswith(".csv"):
-            continue
-        try:
-            text = upload.getvalue().decode("utf-8-sig")
-            header, _ = csv_rows(Path(upload.name), text)
-        except (UnicodeDecodeError, LoaderError):
-            continue  # the upload's own checks say why
-        if is_faq_header(header):
-            continue
-        remembered = kb.column_map(upload.name)
-        base = preview_catalogue(upload.name, text, remembered, currency=kb.settings.store_currency)
-        if base.column_map is None and remembered:
-            remembered, base = None, preview_catalogue(upload.name, text, currency=kb.settings.store_currency)
+        found = catalogue_preview(kb, upload.name, upload.getvalue())
+        if found is None:
+            continue  # not a catalogue CSV
+        base, remembered = found
         if base.column_map is None:
             st.error(f"**{upload.name}**: {safe(base.problem)}", icon="⛔")
             continue
@@ -110,9 +97,7 @@ def catalogue_mappings(uploaded: list) -> dict[str, dict[str, str]]:
                 if pick != "(none)":
                     mapping[name] = pick
             changed = mapping != base.column_map.columns
-            shown = (
-                preview_catalogue(upload.name, text, mapping, currency=kb.settings.store_currency) if changed else base
-            )
+            shown = catalogue_preview(kb, upload.name, upload.getvalue(), mapping)[0] if changed else base
             if shown.problem:
                 st.error(safe(shown.problem), icon="⛔")
             else:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from base.errors import StoreError
 from loaders import LoaderError
-from loaders.base import safe_source_name, too_large
-from loaders.faq import faq_json_with_entry
+from loaders.base import csv_rows, safe_source_name, too_large
+from loaders.catalogue import FIELDS, CataloguePreview, preview_catalogue
+from loaders.faq import faq_json_with_entry, is_faq_header
 from loaders.screen import find_instruction
 from services.knowledge import KnowledgeBase
 
@@ -113,6 +114,36 @@ def _ingest_one(
     finally:
         path.unlink(missing_ok=True)
     return UploadOutcome(source, result.status, result.chunks, warnings=result.warnings)
+
+
+CATALOGUE_FIELDS = FIELDS  # what a column mapping may name (the admin page's selectors)
+
+
+def catalogue_preview(
+    kb: KnowledgeBase, name: str, data: bytes, columns: dict[str, str] | None = None
+) -> tuple[CataloguePreview, bool] | None:
+    """How an uploaded CSV will be read as a catalogue, before anything is stored: its first products with
+    `columns`, else the mapping remembered for its name (when it still fits), else the detected one; and whether
+    the remembered mapping was used. None for a file that is not a catalogue CSV (an FAQ CSV, another type, or
+    one the upload's own checks will refuse with the reason)."""
+    if not name.lower().endswith(".csv"):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+        header, _ = csv_rows(Path(name), text)
+    except (UnicodeDecodeError, LoaderError):
+        return None
+    if is_faq_header(header):
+        return None
+    currency = kb.settings.store_currency
+    if columns is not None:
+        return preview_catalogue(name, text, columns, currency=currency), False
+    remembered = kb.column_map(name)
+    if remembered:
+        preview = preview_catalogue(name, text, remembered, currency=currency)
+        if preview.column_map is not None:
+            return preview, True
+    return preview_catalogue(name, text, currency=currency), False
 
 
 STAFF_FAQ = "staff_faq.json"
