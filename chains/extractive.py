@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from base.language import hit_language
-from base.money import format_money
+from base.money import format_money, format_price
 from base.settings import Settings
 from base.types import Hit, ProductFacts
 from chains.gate import DeclineGate
@@ -89,6 +89,18 @@ def describe_product(meta: dict, lang: str) -> str:
     return price + avail + delivery
 
 
+def _same_name_other_price(top: Hit, rest: list[Hit]) -> Hit | None:
+    """A product among the other hits with the top product's name and another price: the catalogue lists two items
+    under one name, and the customer must see both prices rather than one picked at random."""
+    name = str(top.metadata.get("name", "")).strip().lower()
+    price = ProductFacts.of(top.metadata).price
+    for hit in rest:
+        same = hit.kind == "product" and str(hit.metadata.get("name", "")).strip().lower() == name
+        if same and ProductFacts.of(hit.metadata).price != price:
+            return hit
+    return None
+
+
 def _passage(hit: Hit) -> str:
     section = hit.metadata.get("section")
     text = hit.text
@@ -116,7 +128,15 @@ class ExtractiveAnswerer:
         top = hits[0]
         kind = top.metadata.get("type")
         if kind == "product":
-            return Extracted(describe_product(top.metadata, lang) + " [1]", [top], False)
+            text = describe_product(top.metadata, lang) + " [1]"
+            twin = _same_name_other_price(top, hits[1:])
+            if twin is None:
+                return Extracted(text, [top], False)
+            facts = ProductFacts.of(twin.metadata)
+            price = format_price(facts.price, facts.price_max, facts.currency) if facts.price is not None else "?"
+            other = (f" Otro artículo con el mismo nombre cuesta {price} [2]." if lang == "es" else
+                     f" Another listing with the same name costs {price} [2].")  # fmt: skip
+            return Extracted(text + other, [top, twin], False)
         if kind == "faq":
             used = [top]
             second = hits[1] if len(hits) > 1 else None

@@ -258,8 +258,13 @@ class CatalogueLoader(BaseLoader):
         if not products:
             raise LoaderError(self.path, "product CSV has a header but no rows")
         seen: dict[str, int] = {}
+        names: dict[str, tuple[int, object]] = {}  # lower-case name -> (row, price) of its first product
         for product in products:
-            yield self._document(product, cmap, problems, seen)
+            doc = self._document(product, cmap, problems, seen)
+            first = names.setdefault(product.name.lower(), (product.line, doc.metadata.get("price")))
+            if first[0] != product.line and first[1] != doc.metadata.get("price"):
+                problems.add(f"same name as row {first[0]} with another price (both kept)", product.line)
+            yield doc
         noun = "product" if len(products) == 1 else "products"
         self.warnings = [f"{len(products):,} {noun} ({cmap.profile} columns)", *problems.summary()]
         if len(self.warnings) == 1:
@@ -361,6 +366,9 @@ class CatalogueLoader(BaseLoader):
             doc_key = f["group"]
         else:
             doc_key = sku or short_hash(product.name, length=16)
+        if f"id:{doc_key}" in seen:  # two products without a SKU and with the same name: both kept, two ids
+            doc_key = f"{doc_key}~{product.line}"
+        seen[f"id:{doc_key}"] = product.line
         if sku:
             seen.setdefault(sku, product.line)
         description = plain_text(f.get("description", ""))
