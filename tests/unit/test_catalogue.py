@@ -292,3 +292,23 @@ def test_woocommerce_parent_by_id_is_not_shadowed_by_a_numeric_sku(tmp_path: Pat
     jacket, hoodie = (d.metadata for d in docs)
     assert (jacket["name"], jacket["price"], jacket["stock"]) == ("Jacket", 90.0, 2)  # the parent's empty stock
     assert (hoodie["name"], hoodie["price"]) == ("Hoodie", 40.0)
+
+
+def test_same_names_are_kept_apart_and_both_prices_are_given(tmp_path: Path) -> None:
+    from base.types import Hit
+    from chains.extractive import Contact, ExtractiveAnswerer
+    from chains.gate import DeclineGate
+
+    text = "name,price\nAir Hockey Table,$67.95\nAir Hockey Table,$69.95\nAir Hockey Table,$67.95\n"
+    parsed = parse_file(_write(tmp_path, "dupes.csv", text))
+    ids = [d.metadata["doc_id"] for d in parsed.docs]
+    assert len(set(ids)) == 3  # no SKU, one name: three products, three ids (the store refuses repeated ids)
+    assert "same name as row 2 with another price (both kept) on 1 row: 3" in parsed.warnings
+    hits = [Hit(str(n), d.page_content, "dupes.csv", 0.9, d.metadata) for n, d in enumerate(parsed.docs[:2])]
+    answerer = ExtractiveAnswerer(Contact("a@b.example", "1", "always"), DeclineGate(lambda: {"en": 0.1}))
+    answer = answerer.answer(hits, "en")
+    assert answer.text == ("The Air Hockey Table costs $67.95 USD. [1] Another listing with the same name costs "
+                           "$69.95 USD [2].")  # fmt: skip
+    assert len(answer.used) == 2
+    kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_file(_write(tmp_path, "dupes.csv", text)).documents == 3
