@@ -108,6 +108,11 @@ class ProductQuery:
         return " ".join(parts)
 
 
+def word_set(text: str) -> set[str]:
+    """The words of a text, lower-case and singular: how names, categories and questions are compared."""
+    return {singular(w) for w in _WORD.findall(text.lower())}
+
+
 def singular(word: str) -> str:
     """A crude English singular, enough to match "tents" to "Tent" and "boxes" to "Box"."""
     w = word.lower()
@@ -144,7 +149,7 @@ class Vocabulary:
                 self.brand_words.update(singular(w) for w in _WORD.findall(str(meta["brand"]).lower()))
             if meta.get("category"):
                 self.categories.setdefault(str(meta["category"]).lower(), str(meta["category"]))
-            words = {singular(w) for w in _WORD.findall(f"{meta.get('name', '')} {meta.get('category', '')}".lower())}
+            words = word_set(f"{meta.get('name', '')} {meta.get('category', '')}")
             self.name_words.update(w for w in words if len(w) > 2 and not w.isdigit())
             if id_list is not None:
                 for word in words:

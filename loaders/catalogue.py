@@ -33,6 +33,9 @@ FIELDS = ("sku", "name", "category", "brand", "price", "sale_price", "currency",
 OWN_COLUMNS = ("sku", "name", "category", "brand", "price", "currency", "stock", "delivery_days", "description")
 MAX_DESCRIPTION = 1500  # characters kept in the searchable text (the embedder reads the first ~256 tokens)
 MAX_LISTED_LINES = 8
+# How a mapping naming a column the file lacks is refused: the knowledge base recognises it in the reason (which
+# crosses the child parser's boundary as text) to let a remembered mapping give way to detection.
+MAPPING_MISMATCH = "the mapping names column"
 
 # Header words that can serve as each field when a file comes without a mapping (lower-case, first match wins).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -93,7 +96,7 @@ def detect_columns(header: list[str], given: dict[str, str] | None = None) -> Co
                 continue
             actual = by_lower.get(str(column).strip().lower())
             if actual is None:
-                raise ValueError(f"the mapping names column '{column}' for {name}, but the file has no such column")
+                raise ValueError(f"{MAPPING_MISMATCH} '{column}' for {name}, but the file has no such column")
             columns[name] = actual
         known = _profile(by_lower)  # a corrected Shopify or WooCommerce mapping still groups variants their way
         return ColumnMap(known[0] if known else "mapped", columns)
@@ -205,7 +208,6 @@ class _Product:
     stock: list[int | None] = field(default_factory=list)
     in_stock: list[bool | None] = field(default_factory=list)
     options: dict[str, list[str]] = field(default_factory=dict)
-    variant_skus: list[str] = field(default_factory=list)
     variable: bool = False  # a WooCommerce parent whose price and stock are its variations'
 
 
@@ -340,9 +342,6 @@ class CatalogueLoader(BaseLoader):
         if stock_text and product.stock[-1] is None:
             problems.add("stock unreadable (unknown)", line)
         product.in_stock.append(_flag(get("in_stock")) if get("in_stock") else None)
-        sku = get("sku")
-        if sku and not first:
-            product.variant_skus.append(sku)
         if cmap.profile == "shopify":
             for name_col, value_col in SHOPIFY_OPTIONS:
                 option = row.get(name_col, "").strip() or (product.fields.get(name_col, "") if not first else "")

@@ -29,6 +29,7 @@ from chains.calibration import StoreCalibration, calibrate
 from chains.gate import FALLBACK_THRESHOLDS
 from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
+from loaders.catalogue import MAPPING_MISMATCH
 from loaders.semantic_screen import SemanticScreen
 from providers.embeddings import build_embeddings, embed_queries, wheel_minilm
 from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
@@ -281,7 +282,7 @@ class KnowledgeBase:
             try:
                 return self.parse(path, remembered)
             except LoaderError as exc:
-                if "the mapping names column" not in exc.reason:
+                if MAPPING_MISMATCH not in exc.reason:
                     raise
         return self.parse(path)
 
@@ -457,12 +458,11 @@ class KnowledgeBase:
         for info in sources:
             shutil.copyfile(self.store.files_dir / info.source, kept / info.source)
         fresh = KnowledgeBase(self.settings, staging, self.embeddings, screen=self.screen or False)
-        if maps := self.column_maps():  # a catalogue is read again with the mapping staff gave it
-            staging.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(staging / COLUMN_MAPS_FILE, maps)
-        if (self.store_dir / SITES_FILE).is_file():  # a re-crawl still knows which pages came from which site
-            staging.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.store_dir / SITES_FILE, staging / SITES_FILE)
+        # Catalogues are read again with the mappings staff gave them; a re-crawl still knows each site's pages.
+        for name in (COLUMN_MAPS_FILE, SITES_FILE):
+            if (self.store_dir / name).is_file():
+                staging.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.store_dir / name, staging / name)
         fresh.store.manifest.copy_reviews(self.store.manifest)  # staff's decisions on held passages carry over
         report = fresh.ingest_paths(sorted(kept / info.source for info in sources), progress)
         fresh.store.close()  # Chroma caches one client per path: drop it before the directory moves

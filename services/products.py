@@ -1,10 +1,10 @@
 """The product desk: questions that need filters and a sort, answered from the catalogue's metadata.
 
 `chains.product_query` reads the filters (kind of product, brand, category, price range, in stock, sort);
-this desk applies them as Chroma metadata filters (plus a text filter for the kind of product, checked again
-word by word on the name and category), sorts, and writes the answer from the products' own fields, each
-cited. When nothing matches it says so plainly and offers the closest alternatives (one filter relaxed). The
-last filters of each conversation are kept so follow-ups ("and in blue?", "any cheaper?") narrow them.
+this desk applies them to its in-memory catalogue (the live products' metadata, read from the manifest once per
+store change and indexed by name word, brand and category), sorts, and writes the answer from the products' own
+fields, each cited. When nothing matches it says so plainly and offers the closest alternatives (one filter
+relaxed). The last filters of each conversation are kept so follow-ups ("and in blue?", "any cheaper?") narrow them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from chains.product_query import (
     parse_product_query,
     query_from_filters,
     singular,
+    word_set,
 )
 from services.knowledge import KnowledgeBase
 
@@ -38,7 +39,6 @@ SHOWN = 5
 _NAMING = ("name", "brand", "category")
 _LONG = ("description", "attributes")  # not kept in memory: at 100k products they would be most of it
 ALTERNATIVES = 3
-_WORD = re.compile(r"[\w'’-]+")
 # A question about one product ("is the Summit tent in stock?", "how much is the Trail Pack, budget edition?"): its
 # words may carry a filter cue (a name with "budget" or "available" in it) but similarity answers it.
 _ASKS_ABOUT_ONE = re.compile(
@@ -46,10 +46,6 @@ _ASKS_ABOUT_ONE = re.compile(
     r"(price|cost)|price of|cuánto cuesta|cuanto cuesta)\b",
     re.IGNORECASE,
 )
-
-
-def _words(text: str) -> set[str]:
-    return {singular(w) for w in _WORD.findall(text.lower())}
 
 
 def _price_key(hit: Hit) -> float:
@@ -181,11 +177,14 @@ class ProductDesk:
             out.append(Hit(row.id, "", row.source, 0.0, dict(row.metadata)))
         extra = [] if "extra" in relax else [singular(w) for w in q.extra]
         if extra and out:
-            out = [h for h in self._cited(out) if all(e in _words(h.text) for e in extra)]
+            out = [h for h in self._cited(out) if all(e in word_set(h.text) for e in extra)]
         reverse = q.sort == "price_desc"
-        out.sort(key=lambda h: (_price_key(h) if not reverse else -_price_key(h) if _price_key(h) < float("inf")
-                                else float("inf"), str(h.metadata.get("name", ""))))  # fmt: skip
-        return out
+
+        def order(hit: Hit) -> tuple[float, str]:  # by price as asked; an unknown price last either way
+            price = _price_key(hit)
+            return (-price if reverse and price != float("inf") else price, str(hit.metadata.get("name", "")))
+
+        return sorted(out, key=order)
 
     def _cited(self, hits: list[Hit]) -> list[Hit]:
         """The products as an answer cites them: their text (what the sources show) and whole metadata, in order
@@ -196,13 +195,13 @@ class ProductDesk:
     # -- answers ------------------------------------------------------------------------------------
     def _list(self, q: ProductQuery, lang: str) -> Extracted:
         es = lang == "es"
+        what = q.describe(self.kb.settings.store_currency)
         found = self.matches(q)
         order = ("del más caro al más barato" if es else "most expensive first") if q.sort == "price_desc" else (
             "del más barato al más caro" if es else "cheapest first")  # fmt: skip
         if found:
             shown = found[:SHOWN]
-            head = (f"Esto es lo que tenemos ({q.describe(self.kb.settings.store_currency)}), {order}:" if es
-                    else f"Here are our {q.describe(self.kb.settings.store_currency)}, {order}:")  # fmt: skip
+            head = f"Esto es lo que tenemos ({what}), {order}:" if es else f"Here are our {what}, {order}:"
             if q.sort and len(found) > 1:
                 top = "más barato" if q.sort == "price_asc" else "más caro"
                 head = (f"El {top} es {shown[0].metadata.get('name')}. " if es else
@@ -212,11 +211,7 @@ class ProductDesk:
             more = len(found) - len(shown)
             tail = [f"…y {more} más." if es else f"…and {more} more."] if more > 0 else []
             return Extracted("\n".join([head, *lines, *tail]), self._cited(shown), False)
-        none = (
-            f"No tenemos {q.describe(self.kb.settings.store_currency)}."
-            if es
-            else f"We have no {q.describe(self.kb.settings.store_currency)}."
-        )
+        none = f"No tenemos {what}." if es else f"We have no {what}."
         for relax in (("stock",), ("price",), ("extra",), ("brand",), ("stock", "price")):
             if not self._relevant(q, relax):
                 continue
@@ -305,5 +300,5 @@ class ProductDesk:
             return None
         hits = [self._rows[i] for i in min(known, key=len) if i in self._rows]  # the rarest word narrows
         wanted = {singular(w) for w in words}
-        fitting = [h for h in hits if wanted <= _words(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
+        fitting = [h for h in hits if wanted <= word_set(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
         return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None
