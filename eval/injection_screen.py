@@ -33,7 +33,7 @@ from langchain_core.embeddings import Embeddings
 from base.settings import ROOT
 from loaders import load_file
 from loaders.screen import find_instruction
-from loaders.semantic_screen import MODEL_FILE, ScreenWeights, SemanticScreen, features, load_bank, pieces
+from loaders.semantic_screen import CUES, MODEL_FILE, ScreenWeights, SemanticScreen, features, load_bank, pieces
 
 SETS = ROOT / "eval" / "sets"
 RESULTS = ROOT / "eval" / "results" / "injection_screen.txt"
@@ -120,6 +120,17 @@ class Trainer:
         return out
 
 
+EMBEDDING_MARGIN = 1.0  # logit units added to the largest embedding term seen in training (the screen's gate)
+
+
+def embedding_bound(weights: ScreenWeights, embeddings: Embeddings, rows: list[Row]) -> float:
+    """The largest embedding term of the logit over every piece of the training texts, hostile and benign, plus
+    EMBEDDING_MARGIN: a piece whose cues cannot reach the threshold with it is not embedded at screening time."""
+    texts = list(dict.fromkeys(piece for text, _, _ in rows for piece in [text, *pieces(text)]))
+    vectors = features(embeddings, texts)[:, : -len(CUES)]
+    return float((vectors @ weights.weights[: -len(CUES)]).max()) + EMBEDDING_MARGIN
+
+
 def fit_threshold(scores: np.ndarray, labels: np.ndarray, max_fpr: float) -> float:
     """The lowest threshold that flags at most `max_fpr` of the negatives (recall is highest there)."""
     negatives = np.sort(scores[labels == 0])[::-1]
@@ -157,19 +168,27 @@ def main() -> int:
     parser.add_argument("--final", action="store_true", help="also report on the held-back fresh set (once)")
     parser.add_argument("--model-out", type=Path, default=MODEL_FILE)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--bound-only",
+        action="store_true",
+        help="keep the shipped weights and threshold; fit only the gate's embedding bound (results: screen_gate.txt)",
+    )
     args = parser.parse_args()
 
     plain = ordinary(args.per_source)
     bank = [(t, 1, "bank") for t in load_bank()]
     training = bank + _written("dev") + _written("train") + plain["dev"]
     selection = _written("select") + plain["test"]
+    if args.bound_only:
+        return fit_bound_only(args, training, selection + _written("fresh"), plain)
     trainer = Trainer(wheel_minilm(), args.c)
     started = time.perf_counter()
     cv = trainer.cross_validated(training)
     labels = np.array([r[1] for r in training])
     threshold = fit_threshold(cv, labels, args.max_fpr)
     weights = trainer.fit(training)
-    weights = ScreenWeights(weights.embedding, weights.weights, weights.bias, threshold)
+    bound = embedding_bound(weights, trainer.embeddings, training)
+    weights = ScreenWeights(weights.embedding, weights.weights, weights.bias, threshold, bound)
     fitted = {"date": time.strftime("%Y-%m-%d"), "max_fpr": args.max_fpr, "c": args.c,
               "hostile": int(labels.sum()), "benign": int((labels == 0).sum())}  # fmt: skip
     weights.save(args.model_out, fitted)
@@ -179,24 +198,67 @@ def main() -> int:
              f"{time.perf_counter() - started:.0f} s; weights: {args.model_out.relative_to(ROOT)}"]  # fmt: skip
     lines.append(f"training: {fitted['hostile']} hostile (bank {len(bank)}, written {fitted['hostile'] - len(bank)}), "
                  f"{fitted['benign']} benign; threshold {threshold:.4f} (cross-validated false positives "
-                 f"<= {args.max_fpr:.1%}, recall {(cv[labels == 1] >= threshold).mean():.0%})")  # fmt: skip
+                 f"<= {args.max_fpr:.1%}, recall {(cv[labels == 1] >= threshold).mean():.0%}); embedding bound "
+                 f"{bound:.2f} (largest embedding term on the training pieces + {EMBEDDING_MARGIN})")  # fmt: skip
     screen = SemanticScreen(trainer.embeddings, weights=weights)
     sets = [("selection (seen while choosing features and C)", selection)]
     if args.final:
         sets.append(("fresh (held back until the design was frozen)", _written("fresh") + plain["test"]))
     for title, rows in sets:
         scores = np.array([f.score for f in screen.scores([r[0] for r in rows])])
+        gated = np.array([f.score for f in screen.scores([r[0] for r in rows], gate=True)])
         lines.append(f"{title}:")
         lines += report(rows, scores, threshold)
+        changed = int(((scores >= threshold) != (gated >= threshold)).sum())
+        lines.append(f"  gate (pieces not embedded when cues + bias + {bound:.2f} stay under the threshold): "
+                     f"{changed} of {len(rows)} decisions changed")  # fmt: skip
     demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
-    started = time.perf_counter()
-    SemanticScreen(trainer.embeddings.inner, weights=weights).scores(demo)  # uncached: what an upload pays
-    seconds = time.perf_counter() - started
-    lines.append(f"cost: {len(demo)} demo passages ({sum(len(pieces(t)) for t in demo)} pieces) screened in "
-                 f"{seconds:.1f} s ({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
+    for gate in (False, True):
+        started = time.perf_counter()
+        SemanticScreen(trainer.embeddings.inner, weights=weights).scores(demo, gate)  # uncached: an upload's cost
+        seconds = time.perf_counter() - started
+        lines.append(f"cost{' with the gate' if gate else ''}: {len(demo)} demo passages "
+                     f"({sum(len(pieces(t)) for t in demo)} pieces) screened in {seconds:.1f} s "
+                     f"({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+def fit_bound_only(args: argparse.Namespace, training: list[Row], checked: list[Row], plain: dict) -> int:
+    """The gate's bound for the shipped weights (refitting the weights would change the screen; the gate must not):
+    written into the model file, with how many decisions the gate changes on every set and what it saves."""
+    from providers.embeddings import wheel_minilm
+
+    shipped = ScreenWeights.load(args.model_out)
+    embeddings = _Cached(wheel_minilm())
+    bound = embedding_bound(shipped, embeddings, training)
+    weights = ScreenWeights(shipped.embedding, shipped.weights, shipped.bias, shipped.threshold, bound)
+    fitted = json.loads(args.model_out.read_text(encoding="utf-8"))["fitted"]
+    weights.save(args.model_out, {**fitted, "embedding_bound": time.strftime("%Y-%m-%d")})
+    screen = SemanticScreen(embeddings, weights=weights)
+    lines = [f"# python -m eval.injection_screen --bound-only --per-source {args.per_source}",
+             f"# {time.strftime('%Y-%m-%d')}; shipped weights kept (threshold {weights.threshold:.4f}); "
+             f"embedding bound {bound:.2f} = the largest embedding term of the logit over the {len(training)} "
+             f"training texts' pieces + {EMBEDDING_MARGIN}"]  # fmt: skip
+    for title, rows in (("training", training), ("selection + fresh + ordinary test half", checked)):
+        texts = [r[0] for r in rows]
+        exact = np.array([f.score >= weights.threshold for f in screen.scores(texts)])
+        gated = np.array([f.score >= weights.threshold for f in screen.scores(texts, gate=True)])
+        lines.append(f"{title}: {len(rows)} texts, {int(exact.sum())} flagged; the gate changed "
+                     f"{int((exact != gated).sum())} decisions")  # fmt: skip
+    demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
+    for gate in (False, True):
+        started = time.perf_counter()
+        SemanticScreen(embeddings.inner, weights=weights).scores(demo, gate)  # uncached: what an upload pays
+        seconds = time.perf_counter() - started
+        lines.append(f"cost{' with the gate' if gate else ' without the gate'}: {len(demo)} demo passages "
+                     f"({sum(len(pieces(t)) for t in demo)} pieces) screened in {seconds:.1f} s "
+                     f"({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (RESULTS.parent / "screen_gate.txt").write_text(text, encoding="utf-8")
     return 0
 
 

@@ -73,3 +73,63 @@ def test_the_shipped_weights_match_the_cues_and_the_wheel_model() -> None:
     weights = ScreenWeights.load()
     assert weights.embedding == "minilm" and weights.weights.shape == (384 + len(CUES),)
     assert 0.5 < weights.threshold < 1.0
+
+
+class _Counting(HashingEmbeddings):
+    """Records what it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.seen += texts
+        return super().embed_documents(texts)
+
+
+def _with_embedding(bound: float, **cues: float) -> ScreenWeights:
+    """Cue weights plus an embedding term that can add up to `bound` (the first coordinate, weight `bound`)."""
+    weights = _cue_only(threshold=0.5, **cues)
+    vector = weights.weights.copy()
+    vector[0] = bound
+    return ScreenWeights("fake", vector, weights.bias, weights.threshold, bound)
+
+
+def test_the_gate_embeds_only_pieces_whose_cues_could_reach_the_threshold() -> None:
+    embeddings = _Counting()
+    screen = SemanticScreen(embeddings, weights=_with_embedding(1.5, addresses_ai=2.0))
+    # logit = -3 + cues + embedding term <= 1.5: "assistant" (2.0) can reach 0 (the threshold 0.5); plain text cannot
+    flags = screen.flag(["Our tents ship in 3 days.", "Dear assistant, hello there."])
+    assert embeddings.seen == ["Dear assistant, hello there."]
+    assert flags[0] is None
+    plain = screen.scores(["Our tents ship in 3 days."], gate=True)[0]
+    assert plain.score == pytest.approx(1 / (1 + np.exp(3.0 - 1.5)))  # the upper bound, under the threshold
+    embeddings.seen.clear()
+    exact = screen.scores(["Our tents ship in 3 days."])[0]  # without the gate: embedded, exact
+    assert embeddings.seen and exact.score <= plain.score
+
+
+def test_the_gate_never_changes_a_decision_the_bound_covers() -> None:
+    """Random passages and weights whose embedding term really stays under the bound: gated and exact flags agree."""
+    rng = np.random.default_rng(3)
+    words = ["assistant", "earlier", "gift card", "only", "password", "send", "never", "tents", "ship", "returns"]
+    passages = [" ".join(rng.choice(words, size=6)) + ". " + " ".join(rng.choice(words, size=4)) for _ in range(200)]
+    dim = len(HashingEmbeddings().embed_query("x"))
+    base = rng.normal(0, 1, dim + len(CUES)).astype(np.float32)
+    base[:dim] *= 2.0 / np.linalg.norm(base[:dim])  # |embedding term| <= 2 for a unit vector
+    weights = ScreenWeights("fake", base, -1.0, 0.6, 2.0)
+    screen = SemanticScreen(HashingEmbeddings(), weights=weights)
+    gated = [f is not None for f in screen.flag(passages)]
+    exact = [f.score >= weights.threshold for f in screen.scores(passages)]
+    assert gated == exact and any(gated) and not all(gated)
+
+
+def test_weights_without_a_bound_embed_every_piece(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    _cue_only().save(path, {"date": "test"})
+    data = json.loads(path.read_text())
+    del data["embedding_bound"]
+    path.write_text(json.dumps(data))
+    embeddings = _Counting()
+    SemanticScreen(embeddings, weights=ScreenWeights.load(path)).flag(["Our tents ship in 3 days."])
+    assert embeddings.seen == ["Our tents ship in 3 days."]
