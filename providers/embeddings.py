@@ -176,8 +176,11 @@ class BlendEmbeddings(Embeddings):
         entries) glossed into English (base/translate.py), so a Spanish question can meet an English entry there,
         and a Spanish entry still competes with its English twin (glossing questions only, the English twin won
         almost every time). Which twin a customer gets is then settled by the language margin
-        (vectorstore/retrieval.py `prefer_language`)."""
-        if not self.gloss_spanish or name in self.multilingual:
+        (vectorstore/retrieval.py `prefer_language`). Multilingual models read a view's `brief` where it has one
+        (vectorstore/store.py `View`: a product's fields with less of its description)."""
+        if name in self.multilingual:
+            return [getattr(t, "brief", t) for t in texts]
+        if not self.gloss_spanish:
             return texts
         from base.language import detect_language
         from base.translate import gloss_to_english

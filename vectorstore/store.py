@@ -111,21 +111,41 @@ FAQ_ANSWER_VIEW = True
 # name it by. Measured on dev (eval/product_view.py, eval/results/product_view.json): the whole record (496
 # characters on average) embeds 5.7 products/s with the default blend, the name-and-fields view with the first 100
 # characters of description 20.1/s, with none 32.1/s; dev hit@1 on product questions 1.000, 0.993, 0.993 and on
-# all 1,090 questions 0.918 for each. 100, not 0: dev has no questions that describe a product without naming it,
-# and the start of a description is where their words are. The full text is still stored and answered from.
+# all 1,090 questions 0.918 for each. 100, not 0: on 80 dev questions that describe a product without naming it
+# (eval/sets/product_describe_dev.jsonl, eval/results/product_view_describe.json) hit@1 is 0.733 with 100 and 0.500
+# with none in English, 0.450 and 0.150 in Spanish. The full text is still stored and answered from.
 PRODUCT_VIEW_CHARS = 100
+# What a blend's multilingual model (e5, the slowest, which serves Spanish questions) reads of the description
+# (-1: the same as the others; see `View`). Measured on the same dev sets: 0 embeds 32.9 products/s instead of 22.1
+# with English hit@1 unchanged (describing 0.733, naming 0.993), but Spanish questions that describe a product drop
+# from 0.450 to 0.400 (MRR 0.570 -> 0.499): a loss, so it is not the default.
+PRODUCT_BRIEF_CHARS = -1
 
 
-def product_view(meta: dict) -> str:
-    """The text a product's vector is made from (see PRODUCT_VIEW_CHARS)."""
+class View(str):
+    """A view's text, carrying `brief`: the shorter text a blend's multilingual model embeds instead
+    (providers/embeddings.py `BlendEmbeddings.model_texts`); every other embedder reads the text itself."""
+
+    brief: str
+
+    def __new__(cls, text: str, brief: str) -> View:
+        view = super().__new__(cls, text)
+        view.brief = brief
+        return view
+
+
+def product_view(meta: dict, chars: int | None = None) -> str:
+    """The text a product's vector is made from: its fields and the first `chars` characters of its description
+    (default PRODUCT_VIEW_CHARS)."""
+    chars = PRODUCT_VIEW_CHARS if chars is None else chars
     lines = [f"Product: {meta.get('name', '')}"]
     for label, key in (("Brand", "brand"), ("Category", "category"), ("Options", "options")):
         if meta.get(key):
             lines.append(f"{label}: {meta[key]}")
     description = str(meta.get("description") or "")
-    if PRODUCT_VIEW_CHARS and description:
-        cut = description[:PRODUCT_VIEW_CHARS]
-        lines.append(cut if len(description) <= PRODUCT_VIEW_CHARS else cut.rsplit(" ", 1)[0])
+    if chars and description:
+        cut = description[:chars]
+        lines.append(cut if len(description) <= chars else cut.rsplit(" ", 1)[0])
     return "\n".join(lines)
 
 
@@ -140,7 +160,10 @@ def embedding_views(doc: Document) -> list[str]:
     (`BlendEmbeddings.combine_views`). A product: `product_view` (PRODUCT_VIEW_CHARS < 0: its whole text).
     Everything else: its stored text."""
     if doc.metadata.get("type") == "product" and doc.metadata.get("name") and PRODUCT_VIEW_CHARS >= 0:
-        return [product_view(doc.metadata)]
+        view = product_view(doc.metadata)
+        if PRODUCT_BRIEF_CHARS < 0 or PRODUCT_BRIEF_CHARS == PRODUCT_VIEW_CHARS:
+            return [view]
+        return [View(view, product_view(doc.metadata, PRODUCT_BRIEF_CHARS))]
     if doc.metadata.get("type") == "faq" and doc.metadata.get("question"):
         question = str(doc.metadata["question"])
         if not FAQ_ANSWER_VIEW or detect_language(question) != "en":
@@ -188,7 +211,8 @@ def chunk_ids_for(docs: Sequence[Document]) -> list[str]:
 def chunk_id(doc: Document, index: int) -> str:
     """Deterministic id: document id + position in the document + content hash; same content, same id."""
     meta = json.dumps(doc.metadata, sort_keys=True, ensure_ascii=False, default=str)
-    return f"{doc.metadata['doc_id']}#{index}:{short_hash(doc.page_content, *embedding_views(doc), meta)}"
+    views = [text for view in embedding_views(doc) for text in (view, getattr(view, "brief", view))]
+    return f"{doc.metadata['doc_id']}#{index}:{short_hash(doc.page_content, *views, meta)}"
 
 
 class KnowledgeStore:

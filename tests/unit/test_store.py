@@ -385,6 +385,40 @@ def test_a_blend_adds_the_answer_only_in_the_models_that_serve_english_queries()
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_a_blends_multilingual_model_reads_a_products_brief_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With PRODUCT_BRIEF_CHARS set, e5 (the multilingual part) embeds the product's fields with less description,
+    the other parts the usual view; a change of the brief changes the chunk id, so a re-upload re-embeds."""
+    from langchain_core.documents import Document
+
+    import vectorstore.store as store
+    from providers.embeddings import BlendEmbeddings
+
+    seen: dict[str, list[str]] = {"en": [], "e5": []}
+
+    class Recording(HashingEmbeddings):
+        def __init__(self, name: str) -> None:
+            super().__init__(32)
+            self.name = name
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            seen[self.name] += [str(t) for t in texts]
+            return super().embed_documents(texts)
+
+    meta = {"type": "product", "doc_id": "product:A1", "name": "Trail Tent", "category": "Tents",
+            "description": "Sleeps two. Weighs 1.2 kg with poles and pegs, packs down small."}  # fmt: skip
+    product = Document("Product: Trail Tent", metadata=meta)
+    monkeypatch.setattr(store, "PRODUCT_VIEW_CHARS", 40)
+    before = store.chunk_ids_for([product])
+    monkeypatch.setattr(store, "PRODUCT_BRIEF_CHARS", 0)
+    blend = BlendEmbeddings({"en": Recording("en"), "e5": Recording("e5")}, {"en": {"en": 1.0}, "es": {"e5": 1.0}})
+    store.embed_chunks(blend, [product])
+    assert seen["en"] == ["Product: Trail Tent\nCategory: Tents\nSleeps two. Weighs 1.2 kg with poles"]
+    assert seen["e5"] == ["Product: Trail Tent\nCategory: Tents"]
+    assert store.chunk_ids_for([product]) != before
+    plain = HashingEmbeddings(32)  # any other embedder reads the view itself
+    assert np.allclose(store.embed_chunks(plain, [product])[0], plain.embed_documents([seen["en"][0]])[0])
+
+
 def test_a_full_disk_reads_as_one_in_every_layers_wording() -> None:
     """SQLite, Chroma's Rust index and the C library each say "disk full" differently; staff get one sentence."""
     import errno
