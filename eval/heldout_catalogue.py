@@ -16,8 +16,16 @@ no price is expected and any price stated must be one of the cell's own amounts.
   counted separately);
 - gives no price (declines, or says the price is not available).
 
-Run once, at the end:
+A second export can be read with other column names (`--name-column`, `--price-column`) and a store currency
+(`--currency`, for bare amounts such as Flipkart's "379"). Bare numbers are then plain prices. When several
+listings share a name, the question cannot tell them apart: the expected price is the set of their prices, an
+answer stating all of them is right, a true subset is "some of the same-name prices", and any other amount wrong.
+Each distinct name is asked once.
+
+Run once per export, at the end:
     python -m eval.heldout_catalogue --file PATH [--limit N] [--json eval/results/heldout_catalogue.json]
+    python -m eval.heldout_catalogue --file flipkart.csv --name-column product_name --price-column discounted_price \
+        --currency INR --json eval/results/heldout_catalogue_flipkart.json
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from services.knowledge import KnowledgeBase
 PLAIN = re.compile(r"^\$(\d{1,3}(?:,\d{3})*|\d+)\.(\d{2})$")
 RANGE = re.compile(r"^\$(\d[\d,]*\.\d{2}) - \$(\d[\d,]*\.\d{2})$")
 AMOUNT = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{2})?)")
+BARE = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+STATED = re.compile(r"[$€£₹¥]\s?(\d[\d,]*(?:\.\d{1,2})?)")
 
 
 def truth(cell: str) -> tuple[str, tuple[float, ...]]:
@@ -50,37 +60,59 @@ def truth(cell: str) -> tuple[str, tuple[float, ...]]:
         return "plain", (float(m.group(1).replace(",", "") + "." + m.group(2)),)
     if m := RANGE.match(cell):
         return "range", tuple(sorted(float(g.replace(",", "")) for g in m.groups()))
+    if m := BARE.match(cell):
+        return "plain", (float(m.group(1).replace(",", "") + "." + (m.group(2) or "0")),)
     return "junk", tuple(float(a.replace(",", "")) for a in AMOUNT.findall(cell))
 
 
 def stated(answer: str) -> tuple[float, ...]:
-    return tuple(sorted({float(a.replace(",", "")) for a in AMOUNT.findall(answer)}))
+    return tuple(sorted({float(a.replace(",", "")) for a in STATED.findall(answer)}))
 
 
-def judge(question_name: str, row: dict, text: str, top_name: str) -> str:
-    shape, expected = truth(row["Selling Price"])
+def judge(name: str, cells: list[str], text: str, top_name: str) -> str:
+    """The verdict on one answer about `name`, whose listings have the price `cells` (one, or several that share
+    the name)."""
     amounts = stated(text)
     if not amounts:
         return "no price"
-    if top_name.strip() != row["Product Name"].strip():
+    if top_name.strip() != name:
         return "other product"
-    if shape in ("plain", "range"):
-        return "right" if amounts == tuple(sorted(set(expected))) else "wrong"
-    return "wrong" if any(a not in expected for a in amounts) else "right (junk cell)"
+    truths = [truth(c) for c in cells]
+    if len(truths) == 1 and truths[0][0] in ("plain", "range"):
+        return "right" if amounts == tuple(sorted(set(truths[0][1]))) else "wrong"
+    if len(truths) == 1:
+        return "wrong" if any(a not in truths[0][1] for a in amounts) else "right (junk cell)"
+    known = {a for shape, values in truths if shape in ("plain", "range") for a in values}
+    allowed = known | {a for _, values in truths for a in values}
+    if any(a not in allowed for a in amounts):
+        return "wrong"
+    return "right" if set(amounts) >= known else "some of the same-name prices"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--file", type=Path, required=True)
     ap.add_argument("--limit", type=int, default=0, help="ask about the first N products only (0: all)")
+    ap.add_argument("--rows", type=int, default=0, help="ingest the first N rows of the file only (0: all)")
+    ap.add_argument("--name-column", default="Product Name")
+    ap.add_argument("--price-column", default="Selling Price")
+    ap.add_argument("--currency", default=None, help="the store's currency (ASSISTANT_STORE_CURRENCY)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     rows = list(csv.DictReader(args.file.open(encoding="utf-8")))
     with tempfile.TemporaryDirectory(prefix="heldout-") as tmp:
-        settings = Settings(store_dir=Path(tmp) / "store", chat_provider="extractive")
+        extra = {"store_currency": args.currency} if args.currency else {}
+        settings = Settings(store_dir=Path(tmp) / "store", chat_provider="extractive", **extra)
         kb = KnowledgeBase(settings)
-        upload = Path(tmp) / "amazon_export.csv"
-        shutil.copyfile(args.file, upload)
+        upload = Path(tmp) / "catalogue_export.csv"
+        if args.rows:
+            rows = rows[: args.rows]
+            with upload.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        else:
+            shutil.copyfile(args.file, upload)
         t0 = time.perf_counter()
         result = kb.ingest_file(upload)
         ingest_s = time.perf_counter() - t0
@@ -88,34 +120,39 @@ def main() -> None:
         for warning in result.warnings:
             print(f"  {warning}")
         assistant = Assistant(settings, kb)
-        asked = rows[: args.limit] if args.limit else rows
+        cells: dict[str, list[str]] = {}
+        for row in rows:
+            cells.setdefault(row[args.name_column].strip(), []).append(row[args.price_column])
+        names = list(cells)[: args.limit] if args.limit else list(cells)
         report: dict = {"products": result.documents, "ingest_s": ingest_s, "warnings": result.warnings, "forms": {}}
+        report["distinct_names"] = len(cells)
+        report["names_shared_by_several_listings"] = sum(1 for c in cells.values() if len(c) > 1)
         for form in ("full name", "first six words"):
             outcomes: Counter[str] = Counter()
             by_shape: dict[str, Counter[str]] = {}
             examples: dict[str, list] = {}
-            for n, row in enumerate(asked):
-                name = row["Product Name"].strip()
+            for n, name in enumerate(names):
                 shown = name if form == "full name" else " ".join(name.split()[:6])
                 answer = assistant.ask(f"How much is the {shown}?", f"{form}-{n}")
                 top = answer.sources[0].metadata.get("name", "") if answer.sources else ""
-                verdict = judge(shown, row, answer.answer, str(top))
+                verdict = judge(name, cells[name], answer.answer, str(top))
                 outcomes[verdict] += 1
-                shape = truth(row["Selling Price"])[0]
+                shapes = {truth(c)[0] for c in cells[name]}
+                shape = "several listings" if len(cells[name]) > 1 else shapes.pop()
                 by_shape.setdefault(shape, Counter())[verdict] += 1
                 if not verdict.startswith("right"):  # every miss, so its causes can be counted
                     examples.setdefault(verdict, []).append(
                         {
                             "question": shown,
-                            "cell": row["Selling Price"],
+                            "cell": " | ".join(cells[name]),
                             "answer": answer.answer[:300],
                             "model": answer.model,
                         }
                     )
-            known = sum(by_shape.get(s, Counter()).total() for s in ("plain", "range"))
-            right_known = sum(by_shape.get(s, Counter())["right"] for s in ("plain", "range"))
+            known = sum(by_shape.get(s, Counter()).total() for s in ("plain", "range", "several listings"))
+            right_known = sum(by_shape.get(s, Counter())["right"] for s in ("plain", "range", "several listings"))
             summary = {
-                "questions": len(asked),
+                "questions": len(names),
                 "outcomes": dict(outcomes),
                 "by_cell_shape": {k: dict(v) for k, v in by_shape.items()},
                 "right_price_share_of_known": right_known / known if known else None,
@@ -124,7 +161,7 @@ def main() -> None:
                 "examples": examples,
             }
             report["forms"][form] = summary
-            print(f"{form}: {len(asked)} questions; right price {right_known}/{known} known-price products "
+            print(f"{form}: {len(names)} questions; right price {right_known}/{known} known-price products "
                   f"({100 * summary['right_price_share_of_known']:.1f}%); wrong price stated {outcomes['wrong']}; "
                   f"answered about another product {outcomes['other product']}; no price {outcomes['no price']}; "
                   f"{dict(outcomes)}", flush=True)  # fmt: skip

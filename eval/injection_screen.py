@@ -212,18 +212,25 @@ def main() -> int:
         changed = int(((scores >= threshold) != (gated >= threshold)).sum())
         lines.append(f"  gate (pieces not embedded when cues + bias + {bound:.2f} stay under the threshold): "
                      f"{changed} of {len(rows)} decisions changed")  # fmt: skip
-    demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
-    for gate in (False, True):
-        started = time.perf_counter()
-        SemanticScreen(trainer.embeddings.inner, weights=weights).scores(demo, gate)  # uncached: an upload's cost
-        seconds = time.perf_counter() - started
-        lines.append(f"cost{' with the gate' if gate else ''}: {len(demo)} demo passages "
-                     f"({sum(len(pieces(t)) for t in demo)} pieces) screened in {seconds:.1f} s "
-                     f"({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
+    lines += cost_lines(trainer.embeddings.inner, weights, plain)
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.write_text(text, encoding="utf-8")
     return 0
+
+
+def cost_lines(embeddings: Embeddings, weights: ScreenWeights, plain: dict[str, list[Row]]) -> list[str]:
+    """What screening the demo store's passages costs an upload (uncached embedder), without and with the gate."""
+    demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
+    lines = []
+    for gate in (False, True):
+        started = time.perf_counter()
+        SemanticScreen(embeddings, weights=weights).scores(demo, gate)
+        seconds = time.perf_counter() - started
+        lines.append(f"cost{' with the gate' if gate else ' without the gate'}: {len(demo)} demo passages "
+                     f"({sum(len(pieces(t)) for t in demo)} pieces) screened in {seconds:.1f} s "
+                     f"({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
+    return lines
 
 
 def fit_bound_only(args: argparse.Namespace, training: list[Row], checked: list[Row], plain: dict) -> int:
@@ -248,14 +255,7 @@ def fit_bound_only(args: argparse.Namespace, training: list[Row], checked: list[
         gated = np.array([f.score >= weights.threshold for f in screen.scores(texts, gate=True)])
         lines.append(f"{title}: {len(rows)} texts, {int(exact.sum())} flagged; the gate changed "
                      f"{int((exact != gated).sum())} decisions")  # fmt: skip
-    demo = [r[0] for r in plain["dev"] + plain["test"] if r[2] == "demo store"]
-    for gate in (False, True):
-        started = time.perf_counter()
-        SemanticScreen(embeddings.inner, weights=weights).scores(demo, gate)  # uncached: what an upload pays
-        seconds = time.perf_counter() - started
-        lines.append(f"cost{' with the gate' if gate else ' without the gate'}: {len(demo)} demo passages "
-                     f"({sum(len(pieces(t)) for t in demo)} pieces) screened in {seconds:.1f} s "
-                     f"({1000 * seconds / len(demo):.0f} ms per passage)")  # fmt: skip
+    lines += cost_lines(embeddings.inner, weights, plain)
     text = "\n".join(lines) + "\n"
     print(text)
     (RESULTS.parent / "screen_gate.txt").write_text(text, encoding="utf-8")
