@@ -75,7 +75,7 @@ def judge(name: str, cells: list[str], text: str, top_name: str) -> str:
     amounts = stated(text)
     if not amounts:
         return "no price"
-    if top_name.strip() != name:
+    if " ".join(top_name.split()) != name:  # the importer collapses runs of spaces in names, as shops show them
         return "other product"
     truths = [truth(c) for c in cells]
     if len(truths) == 1 and truths[0][0] in ("plain", "range"):
@@ -122,7 +122,7 @@ def main() -> None:
         assistant = Assistant(settings, kb)
         cells: dict[str, list[str]] = {}
         for row in rows:
-            cells.setdefault(row[args.name_column].strip(), []).append(row[args.price_column])
+            cells.setdefault(" ".join(row[args.name_column].split()), []).append(row[args.price_column])
         names = list(cells)[: args.limit] if args.limit else list(cells)
         report: dict = {"products": result.documents, "ingest_s": ingest_s, "warnings": result.warnings, "forms": {}}
         report["distinct_names"] = len(cells)
