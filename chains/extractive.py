@@ -89,16 +89,46 @@ def describe_product(meta: dict, lang: str) -> str:
     return price + avail + delivery
 
 
-def _same_name_other_price(top: Hit, rest: list[Hit]) -> Hit | None:
-    """A product among the other hits with the top product's name and another price: the catalogue lists two items
-    under one name, and the customer must see both prices rather than one picked at random."""
-    name = str(top.metadata.get("name", "")).strip().lower()
-    price = ProductFacts.of(top.metadata).price
+MAX_TWINS = 9  # same-name listings cited after the first; more are counted, with their price range
+
+
+def _same_name_other_prices(top: Hit, rest: list[Hit]) -> list[Hit]:
+    """The products among the other hits with the top product's name and another price, one per price: the
+    catalogue lists several items under one name, and the customer must see every price rather than one picked at
+    random."""
+    name = " ".join(str(top.metadata.get("name", "")).lower().split())
+    seen = {ProductFacts.of(top.metadata).price}
+    out = []
     for hit in rest:
-        same = hit.kind == "product" and str(hit.metadata.get("name", "")).strip().lower() == name
-        if same and ProductFacts.of(hit.metadata).price != price:
-            return hit
-    return None
+        if hit.kind != "product" or " ".join(str(hit.metadata.get("name", "")).lower().split()) != name:
+            continue
+        price = ProductFacts.of(hit.metadata).price
+        if price not in seen:
+            seen.add(price)
+            out.append(hit)
+    return out
+
+
+def _twins_sentence(twins: list[Hit], lang: str) -> str:
+    """ "Another listing with the same name costs $X [2]." / "Other listings with the same name cost $X [2], $Y [3]
+    and $Z [4]." (cited from [2] on), with the rest counted when there are more than MAX_TWINS."""
+    es = lang == "es"
+    prices = []
+    for n, hit in enumerate(twins[:MAX_TWINS], 2):
+        facts = ProductFacts.of(hit.metadata)
+        price = format_price(facts.price, facts.price_max, facts.currency) if facts.price is not None else None
+        prices.append(f"{price or ('precio no disponible' if es else 'price not available')} [{n}]")
+    listed = prices[0] if len(prices) == 1 else f"{', '.join(prices[:-1])} {'y' if es else 'and'} {prices[-1]}"
+    if len(twins) == 1:
+        text = f" Otro artículo con el mismo nombre cuesta {listed}." if es else (
+            f" Another listing with the same name costs {listed}.")  # fmt: skip
+    else:
+        text = f" Otros artículos con el mismo nombre cuestan {listed}." if es else (
+            f" Other listings with the same name cost {listed}.")  # fmt: skip
+    more = len(twins) - MAX_TWINS
+    if more > 0:
+        text += f" Hay {more} precios más con ese nombre." if es else f" {more} more prices are listed under that name."
+    return text
 
 
 def _passage(hit: Hit) -> str:
@@ -129,14 +159,10 @@ class ExtractiveAnswerer:
         kind = top.metadata.get("type")
         if kind == "product":
             text = describe_product(top.metadata, lang) + " [1]"
-            twin = _same_name_other_price(top, hits[1:])
-            if twin is None:
+            twins = _same_name_other_prices(top, hits[1:])
+            if not twins:
                 return Extracted(text, [top], False)
-            facts = ProductFacts.of(twin.metadata)
-            price = format_price(facts.price, facts.price_max, facts.currency) if facts.price is not None else "?"
-            other = (f" Otro artículo con el mismo nombre cuesta {price} [2]." if lang == "es" else
-                     f" Another listing with the same name costs {price} [2].")  # fmt: skip
-            return Extracted(text + other, [top, twin], False)
+            return Extracted(text + _twins_sentence(twins, lang), [top, *twins[:MAX_TWINS]], False)
         if kind == "faq":
             used = [top]
             second = hits[1] if len(hits) > 1 else None

@@ -232,6 +232,8 @@ class Assistant:
             if listed is not None:  # filters and a sort over the catalogue's fields, written by code
                 return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed))
             hits = self.kb.search(q.standalone, self.settings.top_k)
+            if self.products is not None:  # a product named in full first, and its same-name listings
+                hits = self.products.settle(q.standalone, hits)
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)
         offline = self.extractive.answer(hits, lang)  # declined = the gate's decision, for every provider

@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -46,6 +47,16 @@ _ASKS_ABOUT_ONE = re.compile(
     r"(price|cost)|price of|cuánto cuesta|cuanto cuesta)\b",
     re.IGNORECASE,
 )
+
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+MAX_NAME_WORDS = 40  # longer names are not looked for in questions (a question quoting one is answered by similarity)
+
+
+def name_key(text: str) -> str:
+    """A name (or a question) as words in lower case, one space apart: "Watch - For Men,  Boys" -> "watch for men
+    boys", so a name quoted with other punctuation or spacing is still found."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
 
 
 def _price_key(hit: Hit) -> float:
@@ -83,6 +94,7 @@ class ProductDesk:
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._rows: dict[str, Hit] = {}  # the live products: metadata without the long text fields
+        self._names: dict[str, list[str]] = {}  # name_key(name) -> ids of the listings with that name
         self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
@@ -95,6 +107,11 @@ class ProductDesk:
                 for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
                     hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
                 self._rows = {h.id: h for h in products}
+                self._names = {}
+                for hit in products:
+                    key = name_key(str(hit.metadata.get("name", "")))
+                    if key and key.count(" ") < MAX_NAME_WORDS:
+                        self._names.setdefault(key, []).append(hit.id)
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
@@ -149,6 +166,42 @@ class ProductDesk:
     def forget(self, session_id: str) -> None:
         with self._lock:
             self._last.pop(session_id, None)
+
+    # -- retrieval's hits about one product ---------------------------------------------------------------
+    def named_listings(self, question: str) -> list[str]:
+        """Ids of the listings whose whole name (two words or more) the question contains, for the longest such
+        name; several when listings share it. Empty when the question names no product in full."""
+        self.vocabulary()
+        words = name_key(question).split()
+        for size in range(min(len(words), MAX_NAME_WORDS), 1, -1):  # the longest name first: the most specific
+            for start in range(len(words) - size + 1):
+                found = self._names.get(" ".join(words[start : start + size]))
+                if found:
+                    return list(found)
+        return []
+
+    def settle(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Retrieval's hits when they are about a product, made exact where the catalogue knows better:
+        - the product the question names in full comes first when retrieval put a similar one first ("La Briza
+          Ashley Boots" retrieved another brand's boots); it counts as strongly as retrieval's best hit;
+        - every listing that shares the first product's name follows it, so the answer can give all their prices
+          (retrieval returns a few; a marketplace export can have ten listings under one name).
+        Hits led by an FAQ entry or a document are left alone: "can I return the Trail Tent?" is a policy
+        question."""
+        if not hits or hits[0].kind != "product" or self.vocabulary().size == 0:
+            return hits
+        top = hits[0]
+        named = self.named_listings(question)
+        by_id = {h.id: h for h in hits}
+        if named and top.id not in named:
+            first = sorted(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)[0]
+            found = by_id.get(first) or self._cited([self._rows[first]])[0]
+            top = replace(found, score=max(found.score, hits[0].score))
+        twins = [i for i in self._names.get(name_key(str(top.metadata.get("name", ""))), []) if i != top.id]
+        fetched = {h.id: h for h in self._cited([self._rows[i] for i in twins if i not in by_id])}
+        lead = [top, *(by_id.get(i) or replace(fetched[i], score=top.score) for i in twins)]
+        ids = {h.id for h in lead}
+        return lead + [h for h in hits if h.id not in ids]
 
     # -- searching ----------------------------------------------------------------------------------
     def matches(self, q: ProductQuery, relax: frozenset[str] = frozenset()) -> list[Hit]:

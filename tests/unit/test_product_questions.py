@@ -175,3 +175,62 @@ def test_model_numbers_in_a_name_are_no_price_range() -> None:
 def test_how_much_is_a_named_product_with_digits_goes_to_retrieval(desk: ProductDesk) -> None:
     assert desk.reply("w", "How much is the Trail 1-Person Tent over 1000 feet?", "en") is None
     assert desk.reply("w", "How much is the Summit 2-Person Tent, under 2 kg?", "en") is None
+
+
+# A marketplace export: several listings under one name, and names that differ by a word or two.
+MARKETPLACE = """name,brand,price,description
+La Briza Ashley Boots,La Briza,"2,299",Ankle boots.
+Salt N Pepper Marsha Red Boots,Salt N Pepper,"2,771",Red boots.
+Alisha Solid Women's Cycling Shorts,Alisha,379,Pack of 3.
+Alisha Solid Women's Cycling Shorts,Alisha,267,Pack of 2.
+Alisha Solid Women's  Cycling Shorts,Alisha,479,Pack of 4.
+Alisha Solid Women's Cycling Shorts,Alisha,379,Pack of 3 again.
+Alisha Solid Women's Cycling Shorts,Alisha,210,Pack of 1.
+"""
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> ProductDesk:
+    root = tmp_path_factory.mktemp("market")
+    path = root / "marketplace.csv"
+    path.write_text(MARKETPLACE, encoding="utf-8")
+    settings = Settings(store_dir=root / "store", parse_isolation=False, store_currency="INR")
+    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    return ProductDesk(kb)
+
+
+def _product(desk: ProductDesk, name: str, score: float):
+    from dataclasses import replace
+
+    desk.vocabulary()
+    row = next(h for h in desk._rows.values() if h.metadata["name"] == name)
+    return replace(desk._cited([row])[0], score=score)
+
+
+def test_a_product_named_in_full_comes_before_a_similar_one(market: ProductDesk) -> None:
+    other = _product(market, "Salt N Pepper Marsha Red Boots", 0.8)
+    question = "How much is the la briza ashley boots?"
+    settled = market.settle(question, [other])
+    assert settled[0].metadata["name"] == "La Briza Ashley Boots" and settled[0].score == 0.8
+    assert settled[1] is other
+    assert market.settle("do you have red boots?", [other]) == [other]  # no name in full: retrieval's order
+    assert market.named_listings("price of Briza Ashley?") == []  # part of a name is not the name
+
+
+def test_policy_hits_are_left_alone(market: ProductDesk) -> None:
+    from base.types import Hit
+
+    faq = Hit("f1", "Returns within 30 days.", "faq.md", 0.7, {"type": "faq", "question": "Returns?"})
+    assert market.settle("can I return the La Briza Ashley Boots?", [faq]) == [faq]
+
+
+def test_every_price_of_a_shared_name_is_given_and_cited(market: ProductDesk) -> None:
+    settings = Settings(store_dir=market.kb.store_dir, parse_isolation=False, chat_provider="extractive",
+                        store_currency="INR")  # fmt: skip
+    answer = Assistant(settings, market.kb).ask("How much is the Alisha Solid Women's Cycling Shorts?", "s")
+    prices = ["₹210.00", "₹267.00", "₹379.00", "₹479.00"]
+    assert all(p in answer.answer for p in prices), answer.answer
+    assert "Other listings with the same name cost" in answer.answer
+    assert len(answer.sources) == 4  # one per distinct price (the repeated ₹379 is not cited twice)
+    assert {s.metadata["name"] for s in answer.sources} == {"Alisha Solid Women's Cycling Shorts"}
