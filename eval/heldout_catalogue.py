@@ -94,6 +94,7 @@ def main() -> None:
     ap.add_argument("--file", type=Path, required=True)
     ap.add_argument("--limit", type=int, default=0, help="ask about the first N products only (0: all)")
     ap.add_argument("--rows", type=int, default=0, help="ingest the first N rows of the file only (0: all)")
+    ap.add_argument("--skip", type=int, default=0, help="start after the first N rows (rows already used)")
     ap.add_argument("--name-column", default="Product Name")
     ap.add_argument("--price-column", default="Selling Price")
     ap.add_argument("--currency", default=None, help="the store's currency (ASSISTANT_STORE_CURRENCY)")
@@ -105,8 +106,8 @@ def main() -> None:
         settings = Settings(store_dir=Path(tmp) / "store", chat_provider="extractive", **extra)
         kb = KnowledgeBase(settings)
         upload = Path(tmp) / "catalogue_export.csv"
-        if args.rows:
-            rows = rows[: args.rows]
+        if args.rows or args.skip:
+            rows = rows[args.skip : args.skip + args.rows] if args.rows else rows[args.skip :]
             with upload.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
