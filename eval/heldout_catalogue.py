@@ -20,7 +20,8 @@ A second export can be read with other column names (`--name-column`, `--price-c
 (`--currency`, for bare amounts such as Flipkart's "379"). Bare numbers are then plain prices. When several
 listings share a name, the question cannot tell them apart: the expected price is the set of their prices, an
 answer stating all of them is right, a true subset is "some of the same-name prices", and any other amount wrong.
-Each distinct name is asked once.
+Names that differ only in letter case or spacing count as one (a question cannot tell them apart either). Each
+distinct name is asked once.
 
 Run once per export, at the end:
     python -m eval.heldout_catalogue --file PATH [--limit N] [--json eval/results/heldout_catalogue.json]
@@ -69,13 +70,19 @@ def stated(answer: str) -> tuple[float, ...]:
     return tuple(sorted({float(a.replace(",", "")) for a in STATED.findall(answer)}))
 
 
+def same_name(name: str) -> str:
+    """Names a customer's question cannot tell apart: runs of spaces collapsed (as the importer stores names) and
+    letter case ignored ("COTTON NET" and "Cotton Net" listings are the same words to a customer)."""
+    return " ".join(name.lower().split())
+
+
 def judge(name: str, cells: list[str], text: str, top_name: str) -> str:
     """The verdict on one answer about `name`, whose listings have the price `cells` (one, or several that share
     the name)."""
     amounts = stated(text)
     if not amounts:
         return "no price"
-    if " ".join(top_name.split()) != name:  # the importer collapses runs of spaces in names, as shops show them
+    if same_name(top_name) != same_name(name):
         return "other product"
     truths = [truth(c) for c in cells]
     if len(truths) == 1 and truths[0][0] in ("plain", "range"):
@@ -122,8 +129,11 @@ def main() -> None:
             print(f"  {warning}")
         assistant = Assistant(settings, kb)
         cells: dict[str, list[str]] = {}
+        spelling: dict[str, str] = {}  # same_name -> the first spelling, which the question uses
         for row in rows:
-            cells.setdefault(" ".join(row[args.name_column].split()), []).append(row[args.price_column])
+            name = " ".join(row[args.name_column].split())
+            key = spelling.setdefault(same_name(name), name)
+            cells.setdefault(key, []).append(row[args.price_column])
         names = list(cells)[: args.limit] if args.limit else list(cells)
         report: dict = {"products": result.documents, "ingest_s": ingest_s, "warnings": result.warnings, "forms": {}}
         report["distinct_names"] = len(cells)
