@@ -89,7 +89,7 @@ def describe_product(meta: dict, lang: str) -> str:
     return price + avail + delivery
 
 
-MAX_TWINS = 9  # same-name listings cited after the first; more are counted, with their price range
+MAX_TWINS = 5  # same-name listings listed after the first; with more, the cheapest and dearest are cited
 
 
 def _same_name_other_prices(top: Hit, rest: list[Hit]) -> list[Hit]:
@@ -109,26 +109,38 @@ def _same_name_other_prices(top: Hit, rest: list[Hit]) -> list[Hit]:
     return out
 
 
-def _twins_sentence(twins: list[Hit], lang: str) -> str:
+def _twins_sentence(top: Hit, twins: list[Hit], lang: str) -> tuple[str, list[Hit]]:
     """ "Another listing with the same name costs $X [2]." / "Other listings with the same name cost $X [2], $Y [3]
-    and $Z [4]." (cited from [2] on), with the rest counted when there are more than MAX_TWINS."""
+    and $Z [4]." With more than MAX_TWINS other prices, the range: "Listings with this name cost from $X [2] to
+    $Y [3] (12 prices in all)." Returns the sentence and the listings it cites, from [2] on."""
     es = lang == "es"
-    prices = []
-    for n, hit in enumerate(twins[:MAX_TWINS], 2):
+
+    def price(hit: Hit) -> str:
         facts = ProductFacts.of(hit.metadata)
-        price = format_price(facts.price, facts.price_max, facts.currency) if facts.price is not None else None
-        prices.append(f"{price or ('precio no disponible' if es else 'price not available')} [{n}]")
-    listed = prices[0] if len(prices) == 1 else f"{', '.join(prices[:-1])} {'y' if es else 'and'} {prices[-1]}"
+        if facts.price is None:
+            return "precio no disponible" if es else "price not available"
+        return format_price(facts.price, facts.price_max, facts.currency)
+
+    if len(twins) > MAX_TWINS:
+        priced = sorted((h for h in [top, *twins] if ProductFacts.of(h.metadata).price is not None),
+                        key=lambda h: ProductFacts.of(h.metadata).price)  # fmt: skip
+        low, high = priced[0], priced[-1]
+        count = len(twins) + 1
+        if es:
+            text = f" Los artículos con este nombre cuestan desde {price(low)} [2] hasta {price(high)} [3] ({count} "
+            text += "precios en total)."
+        else:
+            text = f" Listings with this name cost from {price(low)} [2] to {price(high)} [3] ({count} prices in all)."
+        return text, [low, high]
+    listed = [f"{price(h)} [{n}]" for n, h in enumerate(twins, 2)]
+    joined = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} {'y' if es else 'and'} {listed[-1]}"
     if len(twins) == 1:
-        text = f" Otro artículo con el mismo nombre cuesta {listed}." if es else (
-            f" Another listing with the same name costs {listed}.")  # fmt: skip
+        text = f" Otro artículo con el mismo nombre cuesta {joined}." if es else (
+            f" Another listing with the same name costs {joined}.")  # fmt: skip
     else:
-        text = f" Otros artículos con el mismo nombre cuestan {listed}." if es else (
-            f" Other listings with the same name cost {listed}.")  # fmt: skip
-    more = len(twins) - MAX_TWINS
-    if more > 0:
-        text += f" Hay {more} precios más con ese nombre." if es else f" {more} more prices are listed under that name."
-    return text
+        text = f" Otros artículos con el mismo nombre cuestan {joined}." if es else (
+            f" Other listings with the same name cost {joined}.")  # fmt: skip
+    return text, twins
 
 
 def _passage(hit: Hit) -> str:
@@ -162,7 +174,8 @@ class ExtractiveAnswerer:
             twins = _same_name_other_prices(top, hits[1:])
             if not twins:
                 return Extracted(text, [top], False)
-            return Extracted(text + _twins_sentence(twins, lang), [top, *twins[:MAX_TWINS]], False)
+            sentence, cited = _twins_sentence(top, twins, lang)
+            return Extracted(text + sentence, [top, *cited], False)
         if kind == "faq":
             used = [top]
             second = hits[1] if len(hits) > 1 else None

@@ -234,3 +234,15 @@ def test_every_price_of_a_shared_name_is_given_and_cited(market: ProductDesk) ->
     assert "Other listings with the same name cost" in answer.answer
     assert len(answer.sources) == 4  # one per distinct price (the repeated ₹379 is not cited twice)
     assert {s.metadata["name"] for s in answer.sources} == {"Alisha Solid Women's Cycling Shorts"}
+
+
+def test_many_prices_under_one_name_are_given_as_a_cited_range(tmp_path: Path) -> None:
+    rows = "".join(f"Comfort Bra,{100 + 10 * n}\n" for n in range(8))
+    path = tmp_path / "bras.csv"
+    path.write_text("name,price\n" + rows, encoding="utf-8")
+    settings = Settings(store_dir=tmp_path / "s", parse_isolation=False, chat_provider="extractive")
+    kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    answer = Assistant(settings, kb).ask("How much is the Comfort Bra?", "r")
+    assert "Listings with this name cost from $100.00 USD [2] to $170.00 USD [3] (8 prices in all)." in answer.answer
+    assert [s.metadata["price"] for s in answer.sources][1:] == [100.0, 170.0]
