@@ -499,8 +499,7 @@ class KnowledgeStore:
         active = self.active_ids()
         if not active or not vectors:
             return [[] for _ in vectors]
-        total = self._chroma(lambda col: col.count(), "read")
-        n = min(total, k + 8)
+        n = k + 8  # Chroma returns fewer when it holds fewer (no count() first: 11 ms per search at 100k chunks)
         query = [np.asarray(v, dtype=np.float32).tolist() for v in vectors]
         include = ["documents", "metadatas", "distances"]
         res = self._chroma(lambda col: col.query(query_embeddings=query, n_results=n, include=include), "read")
@@ -514,7 +513,8 @@ class KnowledgeStore:
                 if i in active
             ]
             # Too few live chunks among the first n (many stale ones): ask again for this vector alone.
-            out.append(hits[:k] if len(hits) >= k or n >= total else self.search_by_vector(vector, k))
+            exhausted = len(res["ids"][row]) < n
+            out.append(hits[:k] if len(hits) >= k or exhausted else self.search_by_vector(vector, k))
         return out
 
     def search_by_vector(self, vector: Sequence[float], k: int) -> list[Hit]:
@@ -522,8 +522,7 @@ class KnowledgeStore:
         active = self.active_ids()
         if not active:
             return []
-        total = self._chroma(lambda col: col.count(), "read")
-        n = min(total, k + 8)
+        n = k + 8  # Chroma returns fewer when it holds fewer (asking count() first cost 11 ms per search at 100k)
         query = [np.asarray(vector, dtype=np.float32).tolist()]
         include = ["documents", "metadatas", "distances"]
         while True:
@@ -535,9 +534,9 @@ class KnowledgeStore:
                 )
                 if i in active
             ]
-            if len(hits) >= k or n >= total:
+            if len(hits) >= k or len(res["ids"][0]) < n:  # enough, or every chunk Chroma holds was returned
                 return hits[:k]
-            n = min(total, n * 4)
+            n *= 4
 
     def get_chunks(self, ids: Sequence[str] | None = None) -> list[Hit]:
         """Live chunks (all of them when `ids` is None) with text and metadata, score 0."""
