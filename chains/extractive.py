@@ -112,7 +112,7 @@ def _same_name_other_prices(top: Hit, rest: list[Hit]) -> list[Hit]:
 def _twins_sentence(top: Hit, twins: list[Hit], lang: str) -> tuple[str, list[Hit]]:
     """ "Another listing with the same name costs $X [2]." / "Other listings with the same name cost $X [2], $Y [3]
     and $Z [4]." With more than MAX_TWINS other prices, the range: "Listings with this name cost from $X [2] to
-    $Y [3] (12 prices in all)." Returns the sentence and the listings it cites, from [2] on."""
+    $Y [3]." Returns the sentence and the listings it cites, from [2] on."""
     es = lang == "es"
 
     def price(hit: Hit) -> str:
@@ -125,12 +125,10 @@ def _twins_sentence(top: Hit, twins: list[Hit], lang: str) -> tuple[str, list[Hi
         priced = sorted((h for h in [top, *twins] if ProductFacts.of(h.metadata).price is not None),
                         key=lambda h: ProductFacts.of(h.metadata).price)  # fmt: skip
         low, high = priced[0], priced[-1]
-        count = len(twins) + 1
         if es:
-            text = f" Los artículos con este nombre cuestan desde {price(low)} [2] hasta {price(high)} [3] ({count} "
-            text += "precios en total)."
+            text = f" Los artículos con este nombre cuestan desde {price(low)} [2] hasta {price(high)} [3]."
         else:
-            text = f" Listings with this name cost from {price(low)} [2] to {price(high)} [3] ({count} prices in all)."
+            text = f" Listings with this name cost from {price(low)} [2] to {price(high)} [3]."
         return text, [low, high]
     listed = [f"{price(h)} [{n}]" for n, h in enumerate(twins, 2)]
     joined = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} {'y' if es else 'and'} {listed[-1]}"

@@ -50,6 +50,7 @@ _ASKS_ABOUT_ONE = re.compile(
 
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+MAX_TWIN_PRICES = 10  # listings sharing a name that `settle` adds to the hits, one per price
 MAX_NAME_WORDS = 40  # longer names are not looked for in questions (a question quoting one is answered by similarity)
 
 
@@ -184,8 +185,9 @@ class ProductDesk:
         """Retrieval's hits when they are about a product, made exact where the catalogue knows better:
         - the product the question names in full comes first when retrieval put a similar one first ("La Briza
           Ashley Boots" retrieved another brand's boots); it counts as strongly as retrieval's best hit;
-        - every listing that shares the first product's name follows it, so the answer can give all their prices
-          (retrieval returns a few; a marketplace export can have ten listings under one name).
+        - the listings that share the first product's name follow it, one per price (`_one_per_price`), so the
+          answer can give all their prices (retrieval returns a few; a marketplace export can have ninety listings
+          under one name); other hits with that name are dropped.
         Hits led by an FAQ entry or a document are left alone: "can I return the Trail Tent?" is a policy
         question."""
         if not hits or hits[0].kind != "product" or self.vocabulary().size == 0:
@@ -197,11 +199,29 @@ class ProductDesk:
             first = sorted(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)[0]
             found = by_id.get(first) or self._cited([self._rows[first]])[0]
             top = replace(found, score=max(found.score, hits[0].score))
-        twins = [i for i in self._names.get(name_key(str(top.metadata.get("name", ""))), []) if i != top.id]
+        twins = self._one_per_price(top, self._names.get(name_key(str(top.metadata.get("name", ""))), []))
         fetched = {h.id: h for h in self._cited([self._rows[i] for i in twins if i not in by_id])}
         lead = [top, *(by_id.get(i) or replace(fetched[i], score=top.score) for i in twins)]
-        ids = {h.id for h in lead}
-        return lead + [h for h in hits if h.id not in ids]
+        ids, key = {h.id for h in lead}, name_key(str(top.metadata.get("name", "")))
+        return lead + [h for h in hits if h.id not in ids and name_key(str(h.metadata.get("name", ""))) != key]
+
+    def _one_per_price(self, top: Hit, ids: list[str]) -> list[str]:
+        """One listing per price among `ids` other than the top one's, at most MAX_TWIN_PRICES of them, the cheapest
+        and the dearest always among them (a name can have ninety listings; an answer and a model prompt need
+        their prices, not every listing)."""
+        prices = {ProductFacts.of(top.metadata).price}
+        kept: list[str] = []
+        for i in ids:
+            price = ProductFacts.of(self._rows[i].metadata).price if i in self._rows else None
+            if i != top.id and i in self._rows and price not in prices:
+                prices.add(price)
+                kept.append(i)
+        if len(kept) <= MAX_TWIN_PRICES:
+            return kept
+        known = sorted((i for i in kept if ProductFacts.of(self._rows[i].metadata).price is not None),
+                       key=lambda i: ProductFacts.of(self._rows[i].metadata).price)  # fmt: skip
+        ends = {known[0], known[-1]} if known else set()
+        return [*ends, *[i for i in kept if i not in ends][: MAX_TWIN_PRICES - len(ends)]]
 
     # -- searching ----------------------------------------------------------------------------------
     def matches(self, q: ProductQuery, relax: frozenset[str] = frozenset()) -> list[Hit]:

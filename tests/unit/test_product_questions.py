@@ -244,5 +244,20 @@ def test_many_prices_under_one_name_are_given_as_a_cited_range(tmp_path: Path) -
     kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
     assert kb.ingest_paths([path]).ok
     answer = Assistant(settings, kb).ask("How much is the Comfort Bra?", "r")
-    assert "Listings with this name cost from $100.00 USD [2] to $170.00 USD [3] (8 prices in all)." in answer.answer
+    assert "Listings with this name cost from $100.00 USD [2] to $170.00 USD [3]." in answer.answer
     assert [s.metadata["price"] for s in answer.sources][1:] == [100.0, 170.0]
+
+
+def test_settling_adds_one_listing_per_price_and_keeps_the_extremes(tmp_path: Path) -> None:
+    from services import products
+
+    rows = "".join(f"Comfort Bra,{100 + n}\n" for n in range(30)) + "Comfort Bra,100\n" * 5
+    path = tmp_path / "bras.csv"
+    path.write_text("name,price\n" + rows, encoding="utf-8")
+    kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    desk = ProductDesk(kb)
+    hits = desk.settle("How much is the Comfort Bra?", kb.search("How much is the Comfort Bra?", 4))
+    prices = [h.metadata["price"] for h in hits if h.metadata.get("name") == "Comfort Bra"]
+    assert len(prices) == len(set(prices)) == products.MAX_TWIN_PRICES + 1  # the top one, then one per price
+    assert {100.0, 129.0} <= set(prices)
