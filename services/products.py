@@ -105,14 +105,15 @@ class ProductDesk:
             if self._vocab is None or self._vocab[0] != generation:
                 products = self.kb.store.products()
                 self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
+                rows: dict[str, Hit] = {}
+                names: dict[str, list[str]] = {}
                 for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
                     hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
-                self._rows = {h.id: h for h in products}
-                self._names = {}
-                for hit in products:
+                    rows[hit.id] = hit
                     key = name_key(str(hit.metadata.get("name", "")))
                     if key and key.count(" ") < MAX_NAME_WORDS:
-                        self._names.setdefault(key, []).append(hit.id)
+                        names.setdefault(key, []).append(hit.id)
+                self._rows, self._names = rows, names  # whole, for readers that do not take the lock
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
@@ -173,6 +174,10 @@ class ProductDesk:
         """Ids of the listings whose whole name (two words or more) the question contains, for the longest such
         name; several when listings share it. Empty when the question names no product in full."""
         self.vocabulary()
+        return self._listings_named(question)
+
+    def _listings_named(self, question: str) -> list[str]:
+        """`named_listings` over the catalogue as last read."""
         words = name_key(question).split()
         for size in range(min(len(words), MAX_NAME_WORDS), 1, -1):  # the longest name first: the most specific
             for start in range(len(words) - size + 1):
@@ -193,33 +198,37 @@ class ProductDesk:
         if not hits or hits[0].kind != "product" or self.vocabulary().size == 0:
             return hits
         top = hits[0]
-        named = self.named_listings(question)
+        named = self._listings_named(question)
         by_id = {h.id: h for h in hits}
         if named and top.id not in named:
-            first = sorted(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)[0]
+            first = min(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)  # retrieval's best of them
             found = by_id.get(first) or self._cited([self._rows[first]])[0]
             top = replace(found, score=max(found.score, hits[0].score))
-        twins = self._one_per_price(top, self._names.get(name_key(str(top.metadata.get("name", ""))), []))
+        key = name_key(str(top.metadata.get("name", "")))
+        twins = self._one_per_price(top, self._names.get(key, []))
         fetched = {h.id: h for h in self._cited([self._rows[i] for i in twins if i not in by_id])}
         lead = [top, *(by_id.get(i) or replace(fetched[i], score=top.score) for i in twins)]
-        ids, key = {h.id for h in lead}, name_key(str(top.metadata.get("name", "")))
+        ids = {h.id for h in lead}
         return lead + [h for h in hits if h.id not in ids and name_key(str(h.metadata.get("name", ""))) != key]
 
     def _one_per_price(self, top: Hit, ids: list[str]) -> list[str]:
         """One listing per price among `ids` other than the top one's, at most MAX_TWIN_PRICES of them, the cheapest
         and the dearest always among them (a name can have ninety listings; an answer and a model prompt need
         their prices, not every listing)."""
-        prices = {ProductFacts.of(top.metadata).price}
-        kept: list[str] = []
+        price_of: dict[str, float | None] = {}  # the first listing of each price, in catalogue order
+        seen = {ProductFacts.of(top.metadata).price}
+        rows = self._rows
         for i in ids:
-            price = ProductFacts.of(self._rows[i].metadata).price if i in self._rows else None
-            if i != top.id and i in self._rows and price not in prices:
-                prices.add(price)
-                kept.append(i)
+            if i == top.id or i not in rows:  # not in rows: the catalogue was re-read meanwhile
+                continue
+            price = ProductFacts.of(rows[i].metadata).price
+            if price not in seen:
+                seen.add(price)
+                price_of[i] = price
+        kept = list(price_of)
         if len(kept) <= MAX_TWIN_PRICES:
             return kept
-        known = sorted((i for i in kept if ProductFacts.of(self._rows[i].metadata).price is not None),
-                       key=lambda i: ProductFacts.of(self._rows[i].metadata).price)  # fmt: skip
+        known = sorted((i for i in kept if price_of[i] is not None), key=price_of.__getitem__)
         ends = {known[0], known[-1]} if known else set()
         return [*ends, *[i for i in kept if i not in ends][: MAX_TWIN_PRICES - len(ends)]]
 

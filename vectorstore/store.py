@@ -552,7 +552,8 @@ class KnowledgeStore:
     def products(self) -> list[Hit]:
         """Every live product with its metadata (no text; score 0), read from the manifest in one query: the
         product desk filters these in memory. Chroma's own metadata filters took p95 409 ms per question at 10k
-        products (bench/results/catalogue_scale_ingest.txt); the manifest read is one query per store change."""
+        products (bench/results/catalogue_scale_ingest.txt as of 052e53a); the manifest read is one query per store
+        change."""
         active = self.active_ids()
         return [Hit(i, "", str(m.get("source", "")), 0.0, m) for i, m in self.manifest.metadata_of_type("product")
                 if i in active]  # fmt: skip
