@@ -23,6 +23,16 @@ def slugify(text: str, max_len: int = 60) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")[:max_len] or "item"
 
 
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def name_key(text: str) -> str:
+    """A product name (or a question) as words in lower case, one space apart: "Watch - For Men,  Boys" -> "watch
+    for men boys". Listings whose names have the same key are one name to a customer (services/products.py
+    `ProductDesk.settle`, chains/extractive.py)."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
 def print_now(message: str) -> None:
     """A progress line, flushed at once (long CLI jobs are often followed through a pipe or a log file)."""
     print(message, flush=True)

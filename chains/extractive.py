@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from base.language import hit_language
 from base.money import format_money, format_price
 from base.settings import Settings
+from base.text import name_key
 from base.types import Hit, ProductFacts
 from chains.gate import DeclineGate
 
@@ -96,11 +97,11 @@ def _same_name_other_prices(top: Hit, rest: list[Hit]) -> list[Hit]:
     """The products among the other hits with the top product's name and another price, one per price: the
     catalogue lists several items under one name, and the customer must see every price rather than one picked at
     random."""
-    name = " ".join(str(top.metadata.get("name", "")).lower().split())
+    name = name_key(str(top.metadata.get("name", "")))
     seen = {ProductFacts.of(top.metadata).price}
     out = []
     for hit in rest:
-        if hit.kind != "product" or " ".join(str(hit.metadata.get("name", "")).lower().split()) != name:
+        if hit.kind != "product" or name_key(str(hit.metadata.get("name", ""))) != name:
             continue
         price = ProductFacts.of(hit.metadata).price
         if price not in seen:

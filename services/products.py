@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from base.money import format_price
+from base.text import name_key
 from base.types import Hit, ProductFacts
 from chains.extractive import Extracted
 from chains.product_query import (
@@ -49,15 +50,8 @@ _ASKS_ABOUT_ONE = re.compile(
 )
 
 
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 MAX_TWIN_PRICES = 10  # listings sharing a name that `settle` adds to the hits, one per price
 MAX_NAME_WORDS = 40  # longer names are not looked for in questions (a question quoting one is answered by similarity)
-
-
-def name_key(text: str) -> str:
-    """A name (or a question) as words in lower case, one space apart: "Watch - For Men,  Boys" -> "watch for men
-    boys", so a name quoted with other punctuation or spacing is still found."""
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
 
 
 def _price_key(hit: Hit) -> float:

@@ -261,3 +261,20 @@ def test_settling_adds_one_listing_per_price_and_keeps_the_extremes(tmp_path: Pa
     prices = [h.metadata["price"] for h in hits if h.metadata.get("name") == "Comfort Bra"]
     assert len(prices) == len(set(prices)) == products.MAX_TWIN_PRICES + 1  # the top one, then one per price
     assert {100.0, 129.0} <= set(prices)
+
+
+def test_the_answer_and_the_desk_agree_on_which_listings_share_a_name() -> None:
+    """Names differing only in case, spacing or punctuation are one name to the desk (`settle` adds them) and to
+    the offline answer (which gives their prices)."""
+    from base.types import Hit
+    from chains.extractive import Contact, ExtractiveAnswerer
+    from chains.gate import DeclineGate
+
+    def product(i: str, name: str, price: float) -> Hit:
+        meta = {"type": "product", "doc_id": f"product:{i}", "name": name, "price": price, "currency": "USD"}
+        return Hit(i, name, "c.csv", 0.9, meta)
+
+    hits = [product("a", "Analog Watch - For Men, Boys", 10.0), product("b", "analog watch, for men boys", 12.0)]
+    answerer = ExtractiveAnswerer(Contact("a@b.example", "1", "always"), DeclineGate(lambda: {"en": 0.1}))
+    answer = answerer.answer(hits, "en")
+    assert "Another listing with the same name costs $12.00 USD [2]." in answer.text
