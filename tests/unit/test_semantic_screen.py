@@ -133,3 +133,25 @@ def test_weights_without_a_bound_embed_every_piece(tmp_path: Path) -> None:
     embeddings = _Counting()
     SemanticScreen(embeddings, weights=ScreenWeights.load(path)).flag(["Our tents ship in 3 days."])
     assert embeddings.seen == ["Our tents ship in 3 days."]
+
+
+def test_cues_match_lower_cased_text_as_case_insensitive_matching_did() -> None:
+    """cue_vector lower-cases the text and matches lower-case patterns (3x cheaper than re.IGNORECASE): the
+    patterns must hold no upper-case literal, and every text the screen was fitted or checked on, plus mixed-case
+    Spanish, must get the cues case-insensitive matching gives."""
+    import json
+    import re
+
+    from base.paths import ROOT
+    from loaders.semantic_screen import CUES, cue_vector, load_bank
+
+    for _, pattern in CUES.values():
+        assert not re.search(r"(?<!\\)[A-ZÁÉÍÓÚÑ]", pattern), pattern
+    reference = [re.compile(p, re.IGNORECASE) for _, p in CUES.values()]
+    texts = [*load_bank(), "ENVÍE SU CONTRASEÑA ÚNICAMENTE POR WHATSAPP", "Pay ONLY via Bitcoin WALLET, Today!"]
+    for path in sorted((ROOT / "eval" / "sets").glob("injection_*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 500
+    for text in texts:
+        expected = [1.0 if p.search(text) else 0.0 for p in reference]
+        assert cue_vector(text).tolist() == expected, text
