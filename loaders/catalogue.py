@@ -25,7 +25,7 @@ from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
 from base.money import format_price, parse_price
-from base.text import short_hash
+from base.text import name_key, short_hash
 from loaders.base import LoaderError, base_metadata, csv_rows, make_document
 
 FIELDS = ("sku", "name", "category", "brand", "price", "sale_price", "currency", "stock", "in_stock",
@@ -260,10 +260,11 @@ class CatalogueLoader(BaseLoader):
         if not products:
             raise LoaderError(self.path, "product CSV has a header but no rows")
         seen: dict[str, int] = {}
-        names: dict[str, tuple[int, object]] = {}  # lower-case name -> (row, price) of its first product
+        names: dict[str, tuple[int, object]] = {}  # name_key -> (row, price) of its first product
         for product in products:
             doc = self._document(product, cmap, problems, seen)
-            first = names.setdefault(product.name.lower(), (product.line, doc.metadata.get("price")))
+            # the key the desk and the answer use: "Watch - For Men" and "watch, for men" are one name to them
+            first = names.setdefault(name_key(product.name), (product.line, doc.metadata.get("price")))
             if first[0] != product.line and first[1] != doc.metadata.get("price"):
                 problems.add(f"same name as row {first[0]} with another price (both kept)", product.line)
             yield doc

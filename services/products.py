@@ -90,6 +90,7 @@ class ProductDesk:
         self._vocab: tuple[int, Vocabulary] | None = None
         self._rows: dict[str, Hit] = {}  # the live products: metadata without the long text fields
         self._names: dict[str, list[str]] = {}  # name_key(name) -> ids of the listings with that name
+        self._facts: dict[str, ProductFacts] = {}  # each live row's price and stock, read once per store change
         self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
@@ -101,13 +102,15 @@ class ProductDesk:
                 self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
                 rows: dict[str, Hit] = {}
                 names: dict[str, list[str]] = {}
+                facts: dict[str, ProductFacts] = {}
                 for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
                     hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
                     rows[hit.id] = hit
+                    facts[hit.id] = ProductFacts.of(hit.metadata)
                     key = name_key(str(hit.metadata.get("name", "")))
                     if key and key.count(" ") < MAX_NAME_WORDS:
                         names.setdefault(key, []).append(hit.id)
-                self._rows, self._names = rows, names  # whole, for readers that do not take the lock
+                self._rows, self._names, self._facts = rows, names, facts  # whole, for readers without the lock
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
@@ -232,7 +235,7 @@ class ProductDesk:
         the vocabulary's indexes (kind words, brand, category), then price and stock from their metadata, then
         the extra words in their text."""
         vocab = self.vocabulary()
-        rows = self._rows
+        rows, known = self._rows, self._facts
         sets = [vocab.index.get(singular(t), set()) for t in q.terms]
         if q.brand and "brand" not in relax:
             sets.append(vocab.by_brand.get(q.brand.lower(), set()))
@@ -241,26 +244,28 @@ class ProductDesk:
         pool = [rows[i] for i in set.intersection(*sets) if i in rows] if sets else list(rows.values())
         low, high = (None, None) if "price" in relax else (q.min_price, q.max_price)
         stock = q.in_stock and "stock" not in relax
-        out = []
+        passing = []  # (price or inf, row): facts read when the catalogue was (not per question: 100k rows)
         for row in pool:
-            facts = ProductFacts.of(row.metadata)
+            facts = known.get(row.id) or ProductFacts.of(row.metadata)
             if (low is not None or high is not None) and facts.price is None:
                 continue  # an unknown price never passes a price bound
             if (low is not None and facts.price < low) or (high is not None and facts.price > high):
                 continue
             if stock and facts.in_stock is not True:
                 continue
-            out.append(Hit(row.id, "", row.source, 0.0, dict(row.metadata)))
+            passing.append((facts.price if facts.price is not None else float("inf"), row))
+        reverse = q.sort == "price_desc"
+
+        def order(item: tuple[float, Hit]) -> tuple[float, str]:  # by price as asked; an unknown price last
+            price, row = item
+            return (-price if reverse and price != float("inf") else price, str(row.metadata.get("name", "")))
+
+        passing.sort(key=order)
+        out = [Hit(row.id, "", row.source, 0.0, dict(row.metadata)) for _, row in passing]
         extra = [] if "extra" in relax else [singular(w) for w in q.extra]
         if extra and out:
             out = [h for h in self._cited(out) if all(e in word_set(h.text) for e in extra)]
-        reverse = q.sort == "price_desc"
-
-        def order(hit: Hit) -> tuple[float, str]:  # by price as asked; an unknown price last either way
-            price = _price_key(hit)
-            return (-price if reverse and price != float("inf") else price, str(hit.metadata.get("name", "")))
-
-        return sorted(out, key=order)
+        return out
 
     def _cited(self, hits: list[Hit]) -> list[Hit]:
         """The products as an answer cites them: their text (what the sources show) and whole metadata, in order
