@@ -83,5 +83,5 @@ def test_a_file_with_another_layout_is_refused_clearly(tmp_path) -> None:
     assert data.count(b"l11.fo.b") == 1
     changed = tmp_path / "model.bin"
     changed.write_bytes(data.replace(b"l11.fo.b", b"l11.fo.x"))
-    with pytest.raises(ValueError, match="missing l11.fo.b"):
+    with pytest.raises(ValueError, match=r"missing l11\.fo\.b"):
         E5File(changed)
