@@ -122,10 +122,9 @@ class E5Tokenizer:
         from tokenizers import Tokenizer
         from tokenizers.models import Unigram
 
-        self.bos, self.eos = spec.bos, spec.eos
         vocab = list(zip(spec.pieces, spec.scores.tolist(), strict=True))
         self._tok = Tokenizer(Unigram(vocab, unk_id=spec.unk))
-        self._table = {cp: out for cp, out in spec.norm.items()}
+        self._table = spec.norm  # codepoint -> replacement, the form str.translate takes
 
     def normalise(self, text: str) -> str:
         text = _SPACES.sub(" ", text.translate(self._table))

@@ -302,9 +302,11 @@ def wheel_minilm(bf16: bool = False) -> SentenceTransformerEmbeddings:
     return SentenceTransformerEmbeddings(wheel_minilm_dir(), bf16=bf16)
 
 
+@lru_cache(maxsize=1)
 def native_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). Without it torch emulates bf16 and is
-    slower than fp32, so `embedding_precision=auto` only picks bf16 here. Linux /proc/cpuinfo; False elsewhere."""
+    slower than fp32, so `embedding_precision=auto` only picks bf16 here. Linux /proc/cpuinfo (read once per
+    process: the blend and the screen both ask); False elsewhere."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -214,11 +214,11 @@ class ProductDesk:
         their prices, not every listing)."""
         price_of: dict[str, float | None] = {}  # the first listing of each price, in catalogue order
         seen = {ProductFacts.of(top.metadata).price}
-        rows = self._rows
+        rows, known = self._rows, self._facts  # prices as read with the catalogue
         for i in ids:
-            if i == top.id or i not in rows:  # not in rows: the catalogue was re-read meanwhile
+            if i == top.id or i not in rows or i not in known:  # the catalogue was re-read meanwhile
                 continue
-            price = ProductFacts.of(rows[i].metadata).price
+            price = known[i].price
             if price not in seen:
                 seen.add(price)
                 price_of[i] = price
