@@ -14,7 +14,8 @@ fills part-way) and must fail with one clear line.
 After every kill a fresh process opens the store (checking and rebuilding the index if needed, timed), then
 checks: every source is exactly one version of its file (its live chunks are the chunks of its kept copy, whose
 sha256 the manifest records) and that version is the old or the new one; the index holds every live chunk; and
-a search for sampled chunks finds them. Embeddings are the test fake: crash behaviour does not depend on the model.
+a search for sampled chunks finds them (one per source that HNSW left unlinked but the index holds whole is counted
+apart, see `verify`). Embeddings are the test fake: crash behaviour does not depend on the model.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Outcome:
     recovered: bool  # the index was rebuilt (a recovery event was logged)
     open_seconds: float  # the first open after the kill: check + rebuild, in a fresh process
     why: str = ""  # the recovery event's message
+    unlinked: int = 0  # sampled chunks held whole by the index that no search reached (see `verify`)
 
 
 @dataclass
@@ -121,6 +123,11 @@ class Tally:
             out.append(
                 f"writes that hit RLIMIT_FSIZE part-way: {len(fsize)}, store intact after: {sum(o.ok for o in fsize)}"
             )
+        unlinked = sum(o.unlinked for o in self.outcomes)
+        out.append(
+            f"sampled chunks held whole but reached by no search (HNSW left them unlinked; not crash damage): "
+            f"{unlinked} in {sum(o.unlinked > 0 for o in self.outcomes)} checks"
+        )
         for o in bad:
             out.append(f"FAILED {o.op} {o.rule}: {'; '.join(o.problems)}")
         return out
@@ -291,7 +298,15 @@ def run_scenario(ws: Workspace, op: str, rule: str, live: dict[str, str]) -> Out
     live.update(found)
     opened = report.get("open", open_seconds)
     return Outcome(
-        op, rule, killed, not problems, problems, bool(report.get("recovered")), opened, report.get("why", "")
+        op,
+        rule,
+        killed,
+        not problems,
+        problems,
+        bool(report.get("recovered")),
+        opened,
+        report.get("why", ""),
+        int(report.get("unlinked", 0)),
     )
 
 
@@ -440,6 +455,7 @@ def verify(kb) -> dict:
         [] if health.status == "ok" else [f"{UNREADABLE}the store did not open: {health.status}: {health.detail}"]
     )
     sources: dict[str, str] = {}
+    unlinked = 0
     for info in kb.store.list_sources(with_ids=True):
         sources[info.source] = info.sha256
         copy = kb.store.files_dir / info.source
@@ -455,22 +471,43 @@ def verify(kb) -> dict:
         in_index = set(kb.store.collection().get(ids=info.chunk_ids, include=[])["ids"])
         if in_index != set(info.chunk_ids):
             problems.append(f"{UNREADABLE}{info.source}: the index lacks {len(set(info.chunk_ids) - in_index)} chunks")
+        source_unlinked = 0
         for doc, cid in list(zip(docs, info.chunk_ids, strict=True))[:: max(1, len(docs) // 5)][:5]:
             # Its own vector: a chunk the graph lost is never returned, at any k. HNSW is approximate, and among
             # ~1,500 near-identical hashing-fake test vectors a small cluster (the policy's chunks) can be missed at
             # k=20 and even at k=200 (seen twice in one CI run, on a rebuilt index); a search for as many results as
-            # the collection holds walks the whole graph (the store's own check, vectorstore/recovery.py), so only a
-            # chunk the graph really lost stays unfound.
+            # the collection holds walks the whole graph (the store's own check, vectorstore/recovery.py).
             vector = embed_chunks(kb.embeddings, [doc])[0]
             ks = (20, 200, max(200, kb.store.collection().count()))
-            found = any(cid in {h.id for h in kb.store.search_by_vector(vector, k)} for k in ks)
-            if not found:
-                problems.append(f"{UNREADABLE}{info.source}: a search for one of its chunks did not find it")
-                break
+            if any(cid in {h.id for h in kb.store.search_by_vector(vector, k)} for k in ks):
+                continue
+            # Still unfound: HNSW can leave a node no other node links to, which no query returns at any k, not even
+            # one for its own vector. Among these hashing-fake vectors, after one FAQ update: 1-3 such chunks of
+            # ~1,500 in 18 of 20 opens (Chroma re-inserts the writes since its last index save, up to 1,000, at
+            # every open, in parallel, so which ones varies between opens of one store); one failed a CI run.
+            # MiniLM vectors of the demo store, and of the 10,000-product bench catalogue before and after a 5%
+            # update: none. One such chunk per source, held whole by the index, is counted apart; one the index lacks
+            # or holds with other numbers, or a second of the same source, is damage.
+            if _held_whole(kb, cid, vector) and not source_unlinked:  # two of one source's samples: a torn graph
+                source_unlinked = unlinked = unlinked + 1
+                continue
+            problems.append(f"{UNREADABLE}{info.source}: a search for one of its chunks did not find it")
+            break
     events = kb.events(1000)
     new = [e.message for e in events[: len(events) - events_before] if e.kind == "recovered"]
     return {"ok": not problems, "problems": problems, "sources": sources, "recovered": bool(new), "open": opened,
-            "why": " | ".join(new)}  # fmt: skip
+            "why": " | ".join(new), "unlinked": unlinked}  # fmt: skip
+
+
+def _held_whole(kb, chunk_id: str, vector: list[float]) -> bool:
+    """The index holds `chunk_id` with the vector its text embeds to."""
+    import numpy as np
+
+    got = kb.store.collection().get(ids=[chunk_id], include=["embeddings"])
+    if list(got["ids"]) != [chunk_id]:
+        return False
+    a, b = np.asarray(got["embeddings"][0], dtype=np.float64), np.asarray(vector, dtype=np.float64)
+    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12) > 1 - 1e-4
 
 
 def main() -> int:
