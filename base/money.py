@@ -122,3 +122,22 @@ def format_price(low: float, high: float | None, currency: str) -> str:
     if high is None or high <= low:
         return format_money(low, currency)
     return f"{format_money(low, currency)} to {format_money(high, currency)}"
+
+
+def day_text(day, lang: str = "en") -> str:
+    """ "31 Dec 2026" / "31/12/2026": a date customers read without guessing the order."""
+    return f"{day.day}/{day.month}/{day.year}" if lang == "es" else f"{day.day} {day:%b} {day.year}"
+
+
+def price_change_note(facts, lang: str = "en") -> str:
+    """ " This price holds until 31 Dec 2026; from 1 Jan 2027 it is $45.00 USD." for a price the export dates (a
+    sale that ends or starts: base/types.py ProductFacts); "" otherwise."""
+    if facts.until is None or facts.price is None:
+        return ""
+    import datetime
+
+    until, after = day_text(facts.until, lang), day_text(facts.until + datetime.timedelta(days=1), lang)
+    then = format_price(facts.then, facts.then_max, facts.currency) if facts.then is not None else ""
+    if lang == "es":
+        return f" Este precio es válido hasta el {until}" + (f"; desde el {after}, {then}." if then else ".")
+    return f" This price holds until {until}" + (f"; from {after} it is {then}." if then else ".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -64,7 +65,8 @@ class Hit:
 class ProductFacts:
     """What a product's metadata says about price, stock and delivery; None = unknown (never 0). `price_max`
     is set for a price range (variants, or a range in the export); `in_stock` is known when either the count
-    or a yes/no availability is."""
+    or a yes/no availability is. `until`: the last day the price holds (a sale ends or starts the day after),
+    with `then`/`then_max` the price from the next day when the export said."""
 
     price: float | None
     currency: str
@@ -72,19 +74,44 @@ class ProductFacts:
     delivery_days: int | None
     price_max: float | None = None
     in_stock: bool | None = None
+    until: datetime.date | None = None
+    then: float | None = None
+    then_max: float | None = None
 
     @classmethod
-    def of(cls, meta: dict) -> ProductFacts:
-        """Read from stored metadata, tolerating what older or hand-made stores hold (missing, NaN, text)."""
+    def of(cls, meta: dict, today: datetime.date | None = None) -> ProductFacts:
+        """Read from stored metadata, tolerating what older or hand-made stores hold (missing, NaN, text). The
+        price is the one that applies `today` (default: the date now): after `price_until` the export's next
+        price (`price_then`) holds until `price_then_until`, and past what the export said it is unknown."""
         price, stock = _number(meta.get("price"), float), _number(meta.get("stock"), int)
         if price == 0:  # older stores: a 0 price was an empty cell
             price = None
         high = _number(meta.get("price_max"), float)
+        until, then, then_max = _date(meta.get("price_until")), None, None
+        if until is not None and price is not None:
+            today = today or datetime.date.today()
+            then, then_max = _number(meta.get("price_then"), float) or None, _number(meta.get("price_max_then"), float)
+            if today > until:  # the price changed since the import: the next one, while the export covers it
+                price, high, until = then, then_max, _date(meta.get("price_then_until"))
+                then = then_max = None
+                if until is not None and today > until:
+                    price = high = until = None
         in_stock = (
             stock > 0 if stock is not None else meta.get("in_stock") if isinstance(meta.get("in_stock"), bool) else None
         )
-        return cls(price, str(meta.get("currency") or "USD"), stock, _number(meta.get("delivery_days"), int),
-                   high if price is not None and high is not None and high > price else None, in_stock)  # fmt: skip
+        return cls(
+            price, str(meta.get("currency") or "USD"), stock, _number(meta.get("delivery_days"), int),
+            high if price is not None and high is not None and high > price else None, in_stock,
+            until if price is not None else None, then,
+            then_max if then is not None and then_max is not None and then_max > then else None,
+        )  # fmt: skip
+
+
+def _date(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _number(value, kind: type):

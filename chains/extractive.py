@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from base.language import hit_language
-from base.money import format_money, format_price
+from base.money import format_money, format_price, price_change_note
 from base.settings import Settings
 from base.text import name_key
 from base.types import Hit, ProductFacts
@@ -72,6 +72,7 @@ def describe_product(meta: dict, lang: str) -> str:
     else:
         amount = format_money(facts.price, facts.currency)
         price = f"{name} cuesta {amount}." if es else f"The {name} costs {amount}."
+    price += price_change_note(facts, lang)
     if facts.stock is not None and facts.stock > 0:
         avail = f" Hay {facts.stock} disponibles." if es else f" It's in stock ({facts.stock} available)."
     elif facts.in_stock is True:

@@ -13,6 +13,7 @@ with line numbers. A file is refused only when no column can serve as the produc
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -24,12 +25,12 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from base.money import format_price, parse_price
+from base.money import Price, format_price, parse_price
 from base.text import name_key, short_hash
 from loaders.base import LoaderError, base_metadata, csv_rows, make_document
 
-FIELDS = ("sku", "name", "category", "brand", "price", "sale_price", "currency", "stock", "in_stock",
-          "delivery_days", "description", "attributes", "tags", "group")  # fmt: skip
+FIELDS = ("sku", "name", "category", "brand", "price", "sale_price", "sale_from", "sale_to", "currency", "stock",
+          "in_stock", "delivery_days", "description", "attributes", "tags", "group")  # fmt: skip
 OWN_COLUMNS = ("sku", "name", "category", "brand", "price", "currency", "stock", "delivery_days", "description")
 MAX_DESCRIPTION = 1500  # characters kept in the searchable text (the embedder reads the first ~256 tokens)
 MAX_LISTED_LINES = 8
@@ -44,6 +45,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "price": ("price", "selling price", "variant price", "regular price", "sale price", "list price",
               "discounted_price", "retail_price", "current price", "unit price", "amount"),
     "sale_price": ("sale price",),
+    "sale_from": ("date sale price starts", "sale price dates from", "sale start", "sale starts", "sale from"),
+    "sale_to": ("date sale price ends", "sale price dates to", "sale end", "sale ends", "sale to"),
     "category": ("category", "categories", "type", "product type", "product_category_tree", "department",
                  "product category"),
     "brand": ("brand", "brand name", "vendor", "manufacturer", "make"),
@@ -65,7 +68,8 @@ SHOPIFY_OPTIONS = tuple((f"Option{n} Name", f"Option{n} Value") for n in (1, 2, 
 WOOCOMMERCE = {
     "sku": "SKU", "name": "Name", "description": "Description", "price": "Regular price",
     "sale_price": "Sale price", "stock": "Stock", "in_stock": "In stock?", "category": "Categories",
-    "tags": "Tags", "group": "Parent", "brand": "Brands",
+    "tags": "Tags", "group": "Parent", "brand": "Brands", "sale_from": "Date sale price starts",
+    "sale_to": "Date sale price ends",
 }  # fmt: skip
 
 
@@ -195,6 +199,32 @@ def _flag(value: str) -> bool | None:
     return True if text in _YES else False if text in _NO else None
 
 
+@dataclass(frozen=True)
+class _Offer:
+    """One variant's regular and sale price, and the days the sale runs (both inclusive; None: open)."""
+
+    regular: Price | None
+    sale: Price | None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def on(self, day: dt.date) -> Price | None:
+        """The price that applies on `day`."""
+        if (
+            self.sale is not None
+            and (self.start is None or self.start <= day)
+            and (self.end is None or day <= self.end)
+        ):
+            return self.sale
+        return self.regular
+
+    def changes(self) -> list[dt.date]:
+        """The days its price changes: the sale's first day and the day after its last."""
+        if self.sale is None:
+            return []
+        return [d for d in (self.start, self.end + dt.timedelta(days=1) if self.end else None) if d is not None]
+
+
 @dataclass
 class _Product:
     """One product being assembled from one row (or several variant rows)."""
@@ -205,6 +235,7 @@ class _Product:
     fields: dict[str, str]
     prices: list[tuple[float, float | None, str]] = field(default_factory=list)
     regular: list[float] = field(default_factory=list)
+    offers: list[_Offer] = field(default_factory=list)  # each variant's prices and sale window
     stock: list[int | None] = field(default_factory=list)
     in_stock: list[bool | None] = field(default_factory=list)
     options: dict[str, list[str]] = field(default_factory=dict)
@@ -234,12 +265,18 @@ class CatalogueLoader(BaseLoader):
     holds the file's problem summary and `column_map` the mapping used."""
 
     def __init__(
-        self, path: str | Path, text: str, columns: dict[str, str] | None = None, currency: str = "USD"
+        self,
+        path: str | Path,
+        text: str,
+        columns: dict[str, str] | None = None,
+        currency: str = "USD",
+        today: dt.date | None = None,
     ) -> None:
         self.path = Path(path)
         self.text = text
         self.given = columns
         self.currency = currency  # the shop's: bare prices ("49.00") are in it
+        self.today = today or dt.date.today()  # which sale prices apply now (WooCommerce's sale dates)
         self.warnings: list[str] = []
         self.column_map: ColumnMap | None = None
 
@@ -329,10 +366,13 @@ class CatalogueLoader(BaseLoader):
         sale = parse_price(get("sale_price"), currency) if get("sale_price") else None
         if get("price") and regular is None:
             problems.add("price unreadable (unknown)", line)
-        current = sale or regular
+        offer = self._offer(regular, sale, get("sale_from"), get("sale_to"), line, problems)
+        current = offer.on(self.today) if offer is not None else None
+        if offer is not None:
+            product.offers.append(offer)
         if current is not None:
             product.prices.append((current.low, current.high, current.currency))
-            if sale is not None and regular is not None and regular.low > sale.low:
+            if current is sale and regular is not None and regular.low > sale.low:
                 product.regular.append(regular.low)
         elif not get("price") and not (first and cmap.profile == "woocommerce" and _is_variable(row)):
             problems.add("price missing (unknown)", line)
@@ -354,6 +394,42 @@ class CatalogueLoader(BaseLoader):
                     values = product.options.setdefault(option, [])
                     if value not in values:
                         values.append(value)
+
+    def _offer(
+        self, regular: Price | None, sale: Price | None, start: str, end: str, line: int, problems: Problems
+    ) -> _Offer | None:
+        """A variant's prices with its sale window (WooCommerce's "Date sale price starts/ends"); None when the
+        price cannot be known: a sale price whose dates cannot be read may or may not apply today."""
+        if sale is None or not (start or end):
+            return _Offer(regular, sale)
+        first, last = _day(start), _day(end)
+        if (start and first is None) or (end and last is None):
+            problems.add("sale dates unreadable (price unknown)", line)
+            return None
+        if last is not None and last < self.today:
+            problems.add("sale ended (regular price used)", line)
+            return _Offer(regular, None)
+        if first is not None and first > self.today:
+            problems.add("sale not started yet (regular price until it starts)", line)
+        return _Offer(regular, sale, first, last)
+
+    def _schedule(self, product: _Product, meta: dict) -> None:
+        """When a sale starts or ends after today: the last day today's price holds (`price_until`), the price
+        from the next day (`price_then`, `price_max_then`) and, if it changes again, its last day
+        (`price_then_until`). ProductFacts reads them by the date of the question, so an answer never states a
+        sale price after its sale ended; past the known schedule the price is unknown."""
+        changes = sorted({d for o in product.offers for d in o.changes() if d > self.today})
+        if not changes or "price" not in meta:
+            return
+        meta["price_until"] = (changes[0] - dt.timedelta(days=1)).isoformat()
+        prices = [p for p in (o.on(changes[0]) for o in product.offers) if p is not None]
+        if prices and len({p.currency for p in prices if p.currency}) <= 1:
+            low, high = min(p.low for p in prices), max(p.high or p.low for p in prices)
+            meta["price_then"] = low
+            if high > low:
+                meta["price_max_then"] = high
+            if len(changes) > 1:
+                meta["price_then_until"] = (changes[1] - dt.timedelta(days=1)).isoformat()
 
     # -- product to document ------------------------------------------------------------------------
     def _document(self, product: _Product, cmap: ColumnMap, problems: Problems, seen: dict[str, int]) -> Document:
@@ -390,6 +466,7 @@ class CatalogueLoader(BaseLoader):
                 meta["price_max"] = high
             if product.regular:
                 meta["regular_price"] = max(product.regular)
+            self._schedule(product, meta)
         elif product.prices:
             problems.add("prices in several currencies (price unknown)", product.line)
         stock = product.stock[1:] if product.variable and len(product.stock) > 1 else product.stock
@@ -408,6 +485,21 @@ class CatalogueLoader(BaseLoader):
         if f.get("tags"):
             meta["tags"] = plain_text(f["tags"])
         return make_document(product_text(meta), meta)
+
+
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _day(text: str) -> dt.date | None:
+    """A date as exports write it: "2026-12-31", with a time ("2026-12-31 23:59:59", "2026-12-31T00:00"), or
+    "2026/12/31"; None if it is not one (day-first and month-first orders cannot be told apart)."""
+    m = _DATE.fullmatch(text.strip())
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
 
 
 def _hidden(row: dict[str, str], profile: str) -> bool:
@@ -451,9 +543,13 @@ def product_text(meta: dict) -> str:
     for label, key in (("Brand", "brand"), ("Category", "category"), ("SKU", "sku")):
         if meta.get(key):
             lines.append(f"{label}: {meta[key]}")
-    price = meta.get("price")
-    lines.append(f"Price: {format_price(price, meta.get('price_max'), meta.get('currency', 'USD'))}" if price
+    price, currency = meta.get("price"), meta.get("currency", "USD")
+    lines.append(f"Price: {format_price(price, meta.get('price_max'), currency)}" if price
                  else "Price: unknown")  # fmt: skip
+    if price and meta.get("price_until"):  # a sale that ends or starts: the date is part of the price
+        lines[-1] += f" until {meta['price_until']}"
+        if meta.get("price_then"):
+            lines[-1] += f", then {format_price(meta['price_then'], meta.get('price_max_then'), currency)}"
     stock, in_stock = meta.get("stock"), meta.get("in_stock")
     if stock is not None:
         lines.append(f"Availability: In stock ({stock} available)" if stock > 0 else "Availability: Out of stock")

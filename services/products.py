@@ -9,6 +9,7 @@ relaxed). The last filters of each conversation are kept so follow-ups ("and in 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import threading
@@ -18,7 +19,7 @@ from dataclasses import replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from base.money import format_price
+from base.money import day_text, format_price
 from base.text import name_key
 from base.types import Hit, ProductFacts
 from chains.extractive import Extracted
@@ -69,6 +70,8 @@ def _line(n: int, hit: Hit, lang: str) -> str:
         price = "precio no disponible" if es else "price not available"
     else:
         price = format_price(facts.price, facts.price_max, facts.currency)
+        if facts.until is not None:  # a sale that ends or starts: the price holds until then
+            price += f" (hasta el {day_text(facts.until, lang)})" if es else f" (until {day_text(facts.until)})"
     if facts.stock is not None and facts.stock > 0:
         stock = f"{facts.stock} disponibles" if es else f"in stock ({facts.stock} available)"
     elif facts.in_stock is True:
@@ -91,12 +94,19 @@ class ProductDesk:
         self._rows: dict[str, Hit] = {}  # the live products: metadata without the long text fields
         self._names: dict[str, list[str]] = {}  # name_key(name) -> ids of the listings with that name
         self._facts: dict[str, ProductFacts] = {}  # each live row's price and stock, read once per store change
+        self._facts_day: datetime.date | None = None  # the day `_facts` holds prices for (sales start and end)
         self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
         """The catalogue's words, rebuilt when the store changed (in this process or another)."""
         generation = self.kb.store.manifest.generation()
+        today = datetime.date.today()
         with self._lock:
+            if self._vocab is not None and self._vocab[0] == generation and self._facts_day != today:
+                # a sale started or ended since the catalogue was read: its dated prices, as of today
+                rows = self._rows.items()
+                dated = {i: ProductFacts.of(r.metadata, today) for i, r in rows if "price_until" in r.metadata}
+                self._facts, self._facts_day = {**self._facts, **dated}, today
             if self._vocab is None or self._vocab[0] != generation:
                 products = self.kb.store.products()
                 self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
@@ -106,11 +116,12 @@ class ProductDesk:
                 for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
                     hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
                     rows[hit.id] = hit
-                    facts[hit.id] = ProductFacts.of(hit.metadata)
+                    facts[hit.id] = ProductFacts.of(hit.metadata, today)
                     key = name_key(str(hit.metadata.get("name", "")))
                     if key and key.count(" ") < MAX_NAME_WORDS:
                         names.setdefault(key, []).append(hit.id)
                 self._rows, self._names, self._facts = rows, names, facts  # whole, for readers without the lock
+                self._facts_day = today
             return self._vocab[1]
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:

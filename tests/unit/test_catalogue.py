@@ -3,6 +3,7 @@ a reindex), the per-file problem summary, and re-uploads that re-embed only what
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,10 +14,10 @@ from child_env import child_env
 
 from base.money import Price, format_price, parse_amount, parse_price
 from base.settings import ROOT, Settings
-from base.types import ParseLimits
+from base.types import ParseLimits, ProductFacts
 from chains.extractive import describe_product
 from loaders import LoaderError, load_file, parse_file
-from loaders.catalogue import detect_columns, plain_text, preview_catalogue
+from loaders.catalogue import CatalogueLoader, detect_columns, plain_text, preview_catalogue
 from providers.embeddings import HashingEmbeddings
 from services.knowledge import KnowledgeBase
 
@@ -313,3 +314,60 @@ def test_same_names_are_kept_apart_and_both_prices_are_given(tmp_path: Path) -> 
     assert len(answer.used) == 2
     kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
     assert kb.ingest_file(_write(tmp_path, "dupes.csv", text)).documents == 3
+
+
+# WooCommerce's sale schedule ("Date sale price starts/ends", as its exporter writes them); read on 2 Dec 2026.
+WOO_SALES = """ID,Type,SKU,Name,Published,Description,Regular price,Sale price,Date sale price starts,\
+Date sale price ends,Categories
+1,simple,JKT,Rain Jacket,1,Waterproof,45,39.99,2026-11-01,2026-12-31,Clothing
+2,simple,VST,Fleece Vest,1,Warm,60,50,2026-10-01 00:00:00,2026-11-30 23:59:59,Clothing
+3,simple,GLV,Ski Gloves,1,Warm,35,30,2026-12-10,2026-12-20,Clothing
+4,simple,HAT,Wool Hat,1,Warm,25,20,31/12/2026,,Clothing
+5,simple,SCF,Scarf,1,Soft,18,15,,,Clothing
+6,simple,SOC,Socks,1,Wool,12,10,2026-11-15T00:00:00,,Clothing
+"""
+SALES_DAY = dt.date(2026, 12, 2)
+
+
+def test_woocommerce_sale_dates_decide_which_price_applies_and_for_how_long(tmp_path: Path) -> None:
+    path = _write(tmp_path, "wc-product-export.csv", WOO_SALES)
+    loader = CatalogueLoader(path, WOO_SALES, today=SALES_DAY)
+    jacket, vest, gloves, hat, scarf, socks = (d.metadata for d in loader.load())
+    # On sale until the 31st; the regular price from the 1st (the end day is inclusive, as in WooCommerce).
+    assert (jacket["price"], jacket["regular_price"], jacket["price_until"], jacket["price_then"]) == (
+        39.99, 45.0, "2026-12-31", 45.0)  # fmt: skip
+    assert "price_then_until" not in jacket
+    assert vest["price"] == 60.0 and "price_until" not in vest  # the sale ended: the regular price, nothing dated
+    # A sale that starts on the 10th: the regular price until the 9th, the sale price until the 20th.
+    assert (gloves["price"], gloves["price_until"], gloves["price_then"], gloves["price_then_until"]) == (
+        35.0, "2026-12-09", 30.0, "2026-12-20")  # fmt: skip
+    assert "price" not in hat  # a date it cannot read: whether the sale applies is unknown, so the price is
+    assert scarf["price"] == 15.0 and "price_until" not in scarf  # a sale price without dates applies
+    assert socks["price"] == 10.0 and "price_until" not in socks  # started, open-ended
+    assert loader.warnings == [
+        "6 products (woocommerce columns)",
+        "sale ended (regular price used) on 1 row: 3",
+        "sale not started yet (regular price until it starts) on 1 row: 4",
+        "sale dates unreadable (price unknown) on 1 row: 5",
+    ]
+    assert "Price: $39.99 USD until 2026-12-31, then $45.00 USD" in loader.load()[0].page_content
+
+
+def test_a_dated_price_is_read_by_the_day_of_the_question(tmp_path: Path) -> None:
+    path = _write(tmp_path, "wc-product-export.csv", WOO_SALES)
+    jacket, _, gloves, *_ = (d.metadata for d in CatalogueLoader(path, WOO_SALES, today=SALES_DAY).load())
+    on = lambda meta, *day: ProductFacts.of(meta, dt.date(*day))  # noqa: E731
+    assert (on(jacket, 2026, 12, 31).price, on(jacket, 2026, 12, 31).until) == (39.99, dt.date(2026, 12, 31))
+    assert (on(jacket, 2027, 1, 1).price, on(jacket, 2027, 1, 1).until) == (45.0, None)  # the sale is over
+    assert (on(gloves, 2026, 12, 9).price, on(gloves, 2026, 12, 9).then) == (35.0, 30.0)
+    assert (on(gloves, 2026, 12, 15).price, on(gloves, 2026, 12, 15).until) == (30.0, dt.date(2026, 12, 20))
+    assert on(gloves, 2026, 12, 21).price is None  # past what the export said: unknown, never a guess
+    # The answer states the date; years ahead, so this test does not depend on the day it runs.
+    future = {**jacket, "price_until": "2099-12-31", "price_then": 45.0}
+    assert describe_product(future, "en").startswith(
+        "The Rain Jacket costs $39.99 USD. This price holds until 31 Dec 2099; from 1 Jan 2100 it is $45.00 USD."
+    )
+    assert "Este precio es válido hasta el 31/12/2099; desde el 1/1/2100, $45.00 USD." in describe_product(future, "es")
+    ended = {**jacket, "price_until": "2001-01-31", "price_then": 45.0}
+    assert describe_product(ended, "en").startswith("The Rain Jacket costs $45.00 USD.")
+    assert "39.99" not in describe_product(ended, "en")

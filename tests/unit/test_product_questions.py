@@ -278,3 +278,40 @@ def test_the_answer_and_the_desk_agree_on_which_listings_share_a_name() -> None:
     answerer = ExtractiveAnswerer(Contact("a@b.example", "1", "always"), DeclineGate(lambda: {"en": 0.1}))
     answer = answerer.answer(hits, "en")
     assert "Another listing with the same name costs $12.00 USD [2]." in answer.text
+
+
+WOO_JACKETS = """ID,Type,SKU,Name,Published,Description,Regular price,Sale price,Date sale price ends,Categories,Stock
+1,simple,J-1,Rain Jacket,1,Waterproof,45,39.99,2099-12-31,Jackets,5
+2,simple,J-2,Fleece Jacket,1,Warm,42,,,Jackets,5
+"""
+
+
+def test_the_desk_reads_a_sale_price_only_while_the_sale_lasts(tmp_path: Path, monkeypatch) -> None:
+    import datetime
+    import types
+
+    import base.types
+    import services.products
+
+    path = tmp_path / "wc-product-export.csv"
+    path.write_text(WOO_JACKETS, encoding="utf-8")
+    kb = KnowledgeBase(Settings(store_dir=tmp_path / "store", parse_isolation=False), embeddings=HashingEmbeddings())
+    assert kb.ingest_paths([path]).ok
+    desk = ProductDesk(kb)
+
+    class Day(datetime.date):
+        current = datetime.date(2099, 12, 31)
+
+        @classmethod
+        def today(cls) -> datetime.date:
+            return cls.current
+
+    clock = types.SimpleNamespace(date=Day, timedelta=datetime.timedelta)
+    monkeypatch.setattr(services.products, "datetime", clock)
+    monkeypatch.setattr(base.types, "datetime", clock)
+    last_day = desk.reply("a", "what's the cheapest jacket?", "en")
+    assert _names(last_day)[0] == "Rain Jacket" and "$39.99 USD (until 31 Dec 2099)" in last_day.text
+    Day.current = datetime.date(2100, 1, 1)  # the same desk, the next morning: the sale is over
+    next_day = desk.reply("b", "what's the cheapest jacket?", "en")
+    assert _names(next_day) == ["Fleece Jacket", "Rain Jacket"] and "39.99" not in next_day.text
+    assert "$45.00 USD" in next_day.text
