@@ -40,7 +40,9 @@ _CHEAPEST = re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|lowest pri
                        r"más barat[oa]s?|mas barat[oa]s?|económic[oa])\b", re.IGNORECASE)  # fmt: skip
 _PRICIEST = re.compile(r"\b(most expensive|priciest|highest[- ]priced|top[- ]of[- ]the[- ]line|más car[oa]s?)\b",
                        re.IGNORECASE)  # fmt: skip
-_CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|más barat[oa]|mas barat[oa])\b", re.IGNORECASE)
+_CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|más barat[oa]s?|mas barat[oa]s?)\b", re.IGNORECASE)
+_ES_CHEAPER = re.compile(r"\bm[aá]s barat[oa]s?\b", re.IGNORECASE)
+_ES_CHEAPEST = re.compile(r"\b(el|la|los|las|lo)\b[^?!.]*\bm[aá]s barat", re.IGNORECASE)  # "la mochila más barata"
 _IN_STOCK = re.compile(r"\b(in stock|available now|available|in-stock|en stock|disponibles?|hay stock)\b", re.I)
 _BRANDS = re.compile(r"\b(which|what)\s+brands?\b|\bbrands?\s+(of|for|do you)\b|\bqué marcas\b|\bque marcas\b", re.I)
 _COMPARE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|compara[r]?|diferencia entre)\b", re.I)
@@ -61,7 +63,8 @@ a an the and or of for to in on at by with from about do does did you your we ou
     versus vs difference brand brands carry offer got like dollars usd eur euros budget lowest highest affordable
     hi hello hey still store shop sale same other else tell list all
     el la los las un una unos unas de del y o en con por para que qué cual cuál tienen tienes hay algo alguno
-    más mas menos barato barata baratos caro cara precio marca marcas entre disponible disponibles stock"""
+    más mas menos barato barata baratos baratas caro cara caros caras precio marca marcas entre disponible
+    disponibles stock"""
 STOP = frozenset(_STOP_WORDS.split())
 
 
@@ -81,30 +84,30 @@ class ProductQuery:
     compare: list[list[str]] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
 
-    def describe(self, currency: str = "USD") -> str:
-        """The filters in words, for the answer's first line ("tents under $300.00 USD that are in stock")."""
+    def describe(self, currency: str = "USD", lang: str = "en") -> str:
+        """The filters in words, for the answer's first line ("tents under $300.00 USD that are in stock"; in
+        Spanish "tents por menos de $300.00 USD disponibles": the kind words are the catalogue's own)."""
         from base.money import format_money
 
-        what = " ".join(self.terms) or (self.category or "products")
-        if what.lower() == "products" and self.brand:
-            what = "products"
+        es = lang == "es"
+        what = " ".join(self.terms) or (self.category or ("productos" if es else "products"))
         if self.terms and not what.endswith("s"):
             what += "s"
         parts = [what]
         if self.brand:
-            parts.append(f"from {self.brand}")
+            parts.append(f"{'de' if es else 'from'} {self.brand}")
         if self.extra:
-            parts.append("with " + ", ".join(self.extra))
-        if self.min_price is not None and self.max_price is not None:
-            parts.append(
-                f"between {format_money(self.min_price, currency)} and {format_money(self.max_price, currency)}"
-            )
-        elif self.max_price is not None:
-            parts.append(f"under {format_money(self.max_price, currency)}")
-        elif self.min_price is not None:
-            parts.append(f"over {format_money(self.min_price, currency)}")
+            parts.append(("con " if es else "with ") + ", ".join(self.extra))
+        low = format_money(self.min_price, currency) if self.min_price is not None else None
+        high = format_money(self.max_price, currency) if self.max_price is not None else None
+        if low and high:
+            parts.append(f"entre {low} y {high}" if es else f"between {low} and {high}")
+        elif high:
+            parts.append(f"por menos de {high}" if es else f"under {high}")
+        elif low:
+            parts.append(f"por más de {low}" if es else f"over {low}")
         if self.in_stock:
-            parts.append("that are in stock")
+            parts.append("disponibles" if es else "that are in stock")
         return " ".join(parts)
 
 
@@ -241,6 +244,8 @@ def parse_product_query(question: str, vocab: Vocabulary, last: ProductQuery | N
     q.sort = "price_asc" if _CHEAPEST.search(text) else "price_desc" if _PRICIEST.search(text) else None
     q.in_stock = bool(_IN_STOCK.search(text))
     cheaper = bool(_CHEAPER.search(text)) and q.sort is None
+    if last is not None and q.sort == "price_asc" and _ES_CHEAPER.search(text) and not _ES_CHEAPEST.search(text):
+        q.sort, cheaper = None, True  # "¿y más baratas?": Spanish says both alike; without an article, "cheaper"
     if _BRANDS.search(text):
         q.want = "brands"
     elif _COMPARE.search(text):
@@ -253,6 +258,14 @@ def parse_product_query(question: str, vocab: Vocabulary, last: ProductQuery | N
         return q
     q.brand = brand
     kinds, others = _kind_words(rest, vocab)
+    if not kinds and _spanish(question):  # "mochila" in a shop that writes "backpack": the glossary's word
+        from base.translate import gloss_to_english
+
+        english = gloss_to_english(rest)
+        if _POLICY.search(english):  # "¿me devuelven la diferencia?": a policy question once in English words
+            return None
+        kinds, glossed = _kind_words(english, vocab)
+        others = others if kinds else [*others, *glossed]
     category = vocab.find_category(others) or vocab.find_category(kinds)
     if category and not kinds:
         q.category = category
@@ -268,6 +281,12 @@ def parse_product_query(question: str, vocab: Vocabulary, last: ProductQuery | N
     if q.brand and _FROM_BRAND.search(question) and not q.terms:
         return q  # "anything from Northwind?"
     return None
+
+
+def _spanish(text: str) -> bool:
+    from base.language import detect_language
+
+    return detect_language(text) == "es"
 
 
 def _is_follow_up(question: str, q: ProductQuery, cheaper: bool) -> bool:

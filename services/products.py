@@ -70,6 +70,8 @@ def _line(n: int, hit: Hit, lang: str) -> str:
         price = "precio no disponible" if es else "price not available"
     else:
         price = format_price(facts.price, facts.price_max, facts.currency)
+        if es and facts.price_max is not None:
+            price = price.replace(" to ", " a ")
         if facts.until is not None:  # a sale that ends or starts: the price holds until then
             price += f" (hasta el {day_text(facts.until, lang)})" if es else f" (until {day_text(facts.until)})"
     if facts.stock is not None and facts.stock > 0:
@@ -287,7 +289,7 @@ class ProductDesk:
     # -- answers ------------------------------------------------------------------------------------
     def _list(self, q: ProductQuery, lang: str) -> Extracted:
         es = lang == "es"
-        what = q.describe(self.kb.settings.store_currency)
+        what = q.describe(self.kb.settings.store_currency, lang)
         found = self.matches(q)
         order = ("del más caro al más barato" if es else "most expensive first") if q.sort == "price_desc" else (
             "del más barato al más caro" if es else "cheapest first")  # fmt: skip
@@ -336,7 +338,7 @@ class ProductDesk:
             ).append(hit)
         if not by_brand:
             return self._list(q, lang)
-        what = q.describe(self.kb.settings.store_currency)
+        what = q.describe(self.kb.settings.store_currency, lang)
         used, lines = [], []
         for n, (brand, hits) in enumerate(sorted(by_brand.items(), key=lambda kv: (-len(kv[1]), kv[0])), 1):
             cheapest = min(hits, key=_price_key)

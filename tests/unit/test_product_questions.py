@@ -55,7 +55,16 @@ def test_reading_filters_uses_the_catalogue_vocabulary() -> None:
     q = parse_product_query("backpacks between $40 and $1,200", vocab)
     assert (q.min_price, q.max_price) == (40.0, 1200.0)
     assert parse_product_query("what's the cheapest backpack?", vocab).sort == "price_asc"
-    assert parse_product_query("¿cuál es la mochila más barata?", vocab) is None  # no Spanish word in this shop
+    # A Spanish question in a shop that writes its names in English: the kind word through the glossary
+    # (base/translate.py); a word the glossary lacks, or that names nothing the shop sells, leaves it to retrieval.
+    q = parse_product_query("¿cuál es la mochila más barata?", vocab)
+    assert (q.terms, q.sort) == (["backpack"], "price_asc")
+    assert parse_product_query("¿cuál es la cantimplora más barata?", vocab) is None
+    # A policy question in the glossary's English is left to retrieval, as in English ("Return" names a product).
+    stamps = Vocabulary([{"name": "Custom Return Address Stamp", "category": "Office"},
+                         {"name": "Daypack Backpack", "brand": "Ridgeback", "category": "Backpacks"}])  # fmt: skip
+    assert parse_product_query("¿cuál es la mochila más barata?", stamps) is not None
+    assert parse_product_query("ahora esta mas barato, me devuelven la diferencia?", stamps) is None
     # No structure, or no product word of this shop: similarity search answers.
     for plain in ("how much is the Summit tent?", "do you ship orders under $50 for free?", "hello"):
         assert parse_product_query(plain, vocab) is None, plain
@@ -315,3 +324,14 @@ def test_the_desk_reads_a_sale_price_only_while_the_sale_lasts(tmp_path: Path, m
     next_day = desk.reply("b", "what's the cheapest jacket?", "en")
     assert _names(next_day) == ["Fleece Jacket", "Rain Jacket"] and "39.99" not in next_day.text
     assert "$45.00 USD" in next_day.text
+
+
+def test_spanish_questions_filter_an_english_catalogue_and_are_answered_in_spanish(desk: ProductDesk) -> None:
+    cheapest = desk.reply("es-1", "¿cuál es la mochila más barata?", "es")
+    assert _names(cheapest)[0] == "Daypack 20L Backpack" and "del más barato al más caro" in cheapest.text
+    tents = desk.reply("es-2", "tiendas de campaña por menos de 300 dólares que estén disponibles", "es")
+    assert _names(tents) == ["Trail 1-Person Tent", "Summit 2-Person Tent"]
+    assert "(tents por menos de $300.00 USD disponibles)" in tents.text and "$249.00 USD a $259.00 USD" in tents.text
+    cheaper = desk.reply("es-2", "¿y más baratas?", "es")  # a follow-up: "cheaper", as in English
+    desk.reply("en-2", "tents under $300 that are in stock", "en")
+    assert _names(cheaper) == _names(desk.reply("en-2", "any cheaper?", "en")) and "baratas" not in cheaper.text
