@@ -15,8 +15,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 
+from base.money import format_price
 from base.settings import ROOT, Settings
-from base.types import Hit
+from base.types import Hit, ProductFacts
 from chains.memory import Turn
 
 PROMPTS = ROOT / "prompts"
@@ -51,8 +52,28 @@ def format_context(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, 1):
         title = hit.metadata.get("title") or hit.source
-        blocks.append(_strip_fence(f"[{n}] ({hit.source} — {title})\n{hit.text}"))
+        blocks.append(_strip_fence(f"[{n}] ({hit.source} — {title})\n{_passage_text(hit)}"))
     return "\n\n".join(blocks)
+
+
+_PRICE_LINE = re.compile(r"^Price: .*$", re.MULTILINE)
+
+
+def _passage_text(hit: Hit) -> str:
+    """A passage's text; a product whose export dated its price (a sale that ends or starts: `price_until`) gets
+    the price line as of today, which the stored text wrote on the day of the import: the model is not told the
+    date, and must not be left to pick between a sale price and the one after it."""
+    if hit.kind != "product" or not hit.metadata.get("price_until"):
+        return hit.text
+    facts = ProductFacts.of(hit.metadata)
+    line = "Price: unknown"
+    if facts.price is not None:
+        line = f"Price: {format_price(facts.price, facts.price_max, facts.currency)}"
+        if facts.until is not None:
+            line += f" until {facts.until.isoformat()}"
+        if facts.then is not None:
+            line += f", then {format_price(facts.then, facts.then_max, facts.currency)}"
+    return _PRICE_LINE.sub(line, hit.text, count=1)
 
 
 def _history_text(history: list[Turn]) -> str:

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -85,6 +85,19 @@ def _line(n: int, hit: Hit, lang: str) -> str:
     return f"{n}. {m.get('name', '')}{brand}: {price}{', ' + stock if stock else ''} [{n}]"
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """The desk's copy of the live products, replaced whole when the store or the day changes: a reader takes one
+    and never sees the rows of one read with the names or prices of another."""
+
+    generation: int
+    day: datetime.date  # the day `facts` holds prices for (sales start and end)
+    vocab: Vocabulary
+    rows: dict[str, Hit]  # the live products: metadata without the long text fields
+    names: dict[str, list[str]]  # name_key(name) -> ids of the listings with that name
+    facts: dict[str, ProductFacts]  # each row's price and stock (not parsed again per question: 100k rows)
+
+
 class ProductDesk:
     """Answers structured product questions (see module docstring); None hands a question to retrieval."""
 
@@ -92,26 +105,23 @@ class ProductDesk:
         self.kb = kb
         self.max_conversations = max_conversations
         self._lock = threading.Lock()
-        self._vocab: tuple[int, Vocabulary] | None = None
-        self._rows: dict[str, Hit] = {}  # the live products: metadata without the long text fields
-        self._names: dict[str, list[str]] = {}  # name_key(name) -> ids of the listings with that name
-        self._facts: dict[str, ProductFacts] = {}  # each live row's price and stock, read once per store change
-        self._facts_day: datetime.date | None = None  # the day `_facts` holds prices for (sales start and end)
+        self._catalogue: _Catalogue | None = None
         self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
         """The catalogue's words, rebuilt when the store changed (in this process or another)."""
+        return self.catalogue().vocab
+
+    def catalogue(self) -> _Catalogue:
+        """The live products as last read, read again when the store changed; on a new day, the prices a sale
+        dates (`price_until`) are read again for that day."""
         generation = self.kb.store.manifest.generation()
         today = datetime.date.today()
         with self._lock:
-            if self._vocab is not None and self._vocab[0] == generation and self._facts_day != today:
-                # a sale started or ended since the catalogue was read: its dated prices, as of today
-                rows = self._rows.items()
-                dated = {i: ProductFacts.of(r.metadata, today) for i, r in rows if "price_until" in r.metadata}
-                self._facts, self._facts_day = {**self._facts, **dated}, today
-            if self._vocab is None or self._vocab[0] != generation:
+            cat = self._catalogue
+            if cat is None or cat.generation != generation:
                 products = self.kb.store.products()
-                self._vocab = (generation, Vocabulary([h.metadata for h in products], [h.id for h in products]))
+                vocab = Vocabulary([h.metadata for h in products], [h.id for h in products])
                 rows: dict[str, Hit] = {}
                 names: dict[str, list[str]] = {}
                 facts: dict[str, ProductFacts] = {}
@@ -122,9 +132,14 @@ class ProductDesk:
                     key = name_key(str(hit.metadata.get("name", "")))
                     if key and key.count(" ") < MAX_NAME_WORDS:
                         names.setdefault(key, []).append(hit.id)
-                self._rows, self._names, self._facts = rows, names, facts  # whole, for readers without the lock
-                self._facts_day = today
-            return self._vocab[1]
+                cat = _Catalogue(generation, today, vocab, rows, names, facts)
+            elif cat.day != today:  # a sale started or ended since the catalogue was read
+                dated = {
+                    i: ProductFacts.of(r.metadata, today) for i, r in cat.rows.items() if "price_until" in r.metadata
+                }
+                cat = replace(cat, day=today, facts={**cat.facts, **dated})
+            self._catalogue = cat
+            return cat
 
     def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
         """The answer to a product question that needs filters, or None. With a chat `model`, it reads the filters
@@ -183,15 +198,14 @@ class ProductDesk:
     def named_listings(self, question: str) -> list[str]:
         """Ids of the listings whose whole name (two words or more) the question contains, for the longest such
         name; several when listings share it. Empty when the question names no product in full."""
-        self.vocabulary()
-        return self._listings_named(question)
+        return self._listings_named(question, self.catalogue())
 
-    def _listings_named(self, question: str) -> list[str]:
-        """`named_listings` over the catalogue as last read."""
+    def _listings_named(self, question: str, cat: _Catalogue) -> list[str]:
+        """`named_listings` over `cat`."""
         words = name_key(question).split()
         for size in range(min(len(words), MAX_NAME_WORDS), 1, -1):  # the longest name first: the most specific
             for start in range(len(words) - size + 1):
-                found = self._names.get(" ".join(words[start : start + size]))
+                found = cat.names.get(" ".join(words[start : start + size]))
                 if found:
                     return list(found)
         return []
@@ -205,33 +219,33 @@ class ProductDesk:
           under one name); other hits with that name are dropped.
         Hits led by an FAQ entry or a document are left alone: "can I return the Trail Tent?" is a policy
         question."""
-        if not hits or hits[0].kind != "product" or self.vocabulary().size == 0:
+        cat = self.catalogue() if hits and hits[0].kind == "product" else None
+        if cat is None or cat.vocab.size == 0:
             return hits
         top = hits[0]
-        named = self._listings_named(question)
+        named = self._listings_named(question, cat)
         by_id = {h.id: h for h in hits}
         if named and top.id not in named:
             first = min(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)  # retrieval's best of them
-            found = by_id.get(first) or self._cited([self._rows[first]])[0]
+            found = by_id.get(first) or self._cited([cat.rows[first]])[0]
             top = replace(found, score=max(found.score, hits[0].score))
         key = name_key(str(top.metadata.get("name", "")))
-        twins = self._one_per_price(top, self._names.get(key, []))
-        fetched = {h.id: h for h in self._cited([self._rows[i] for i in twins if i not in by_id])}
+        twins = self._one_per_price(top, cat.names.get(key, []), cat)
+        fetched = {h.id: h for h in self._cited([cat.rows[i] for i in twins if i not in by_id])}
         lead = [top, *(by_id.get(i) or replace(fetched[i], score=top.score) for i in twins)]
         ids = {h.id for h in lead}
         return lead + [h for h in hits if h.id not in ids and name_key(str(h.metadata.get("name", ""))) != key]
 
-    def _one_per_price(self, top: Hit, ids: list[str]) -> list[str]:
+    def _one_per_price(self, top: Hit, ids: list[str], cat: _Catalogue) -> list[str]:
         """One listing per price among `ids` other than the top one's, at most MAX_TWIN_PRICES of them, the cheapest
         and the dearest always among them (a name can have ninety listings; an answer and a model prompt need
         their prices, not every listing)."""
         price_of: dict[str, float | None] = {}  # the first listing of each price, in catalogue order
         seen = {ProductFacts.of(top.metadata).price}
-        rows, known = self._rows, self._facts  # prices as read with the catalogue
         for i in ids:
-            if i == top.id or i not in rows or i not in known:  # the catalogue was re-read meanwhile
+            if i == top.id:
                 continue
-            price = known[i].price
+            price = cat.facts[i].price
             if price not in seen:
                 seen.add(price)
                 price_of[i] = price
@@ -247,8 +261,8 @@ class ProductDesk:
         """Products that pass every filter of `q` except those named in `relax`, sorted as asked: candidates from
         the vocabulary's indexes (kind words, brand, category), then price and stock from their metadata, then
         the extra words in their text."""
-        vocab = self.vocabulary()
-        rows, known = self._rows, self._facts
+        cat = self.catalogue()
+        vocab, rows, known = cat.vocab, cat.rows, cat.facts
         sets = [vocab.index.get(singular(t), set()) for t in q.terms]
         if q.brand and "brand" not in relax:
             sets.append(vocab.by_brand.get(q.brand.lower(), set()))
@@ -259,7 +273,7 @@ class ProductDesk:
         stock = q.in_stock and "stock" not in relax
         passing = []  # (price or inf, row): facts read when the catalogue was (not per question: 100k rows)
         for row in pool:
-            facts = known.get(row.id) or ProductFacts.of(row.metadata)
+            facts = known[row.id]
             if (low is not None or high is not None) and facts.price is None:
                 continue  # an unknown price never passes a price bound
             if (low is not None and facts.price < low) or (high is not None and facts.price > high):
@@ -388,11 +402,11 @@ class ProductDesk:
     def _named(self, words: list[str]) -> Hit | None:
         """The product a few words name ("ridgeback tent"): every word in its name, brand or category; the
         shortest such name wins (the most specific match)."""
-        index = self.vocabulary().index
-        known = [index[singular(w)] for w in words if singular(w) in index]
+        cat = self.catalogue()
+        known = [cat.vocab.index[singular(w)] for w in words if singular(w) in cat.vocab.index]
         if not known:
             return None
-        hits = [self._rows[i] for i in min(known, key=len) if i in self._rows]  # the rarest word narrows
+        hits = [cat.rows[i] for i in min(known, key=len)]  # the rarest word narrows
         wanted = {singular(w) for w in words}
         fitting = [h for h in hits if wanted <= word_set(" ".join(str(h.metadata.get(k, "")) for k in _NAMING))]
         return min(fitting, key=lambda h: len(str(h.metadata.get("name", "")))) if fitting else None

@@ -371,3 +371,22 @@ def test_a_dated_price_is_read_by_the_day_of_the_question(tmp_path: Path) -> Non
     ended = {**jacket, "price_until": "2001-01-31", "price_then": 45.0}
     assert describe_product(ended, "en").startswith("The Rain Jacket costs $45.00 USD.")
     assert "39.99" not in describe_product(ended, "en")
+
+
+def test_a_chat_model_reads_the_price_that_applies_today(tmp_path: Path) -> None:
+    from base.types import Hit
+    from chains.llm import format_context
+
+    path = _write(tmp_path, "wc-product-export.csv", WOO_SALES)
+    doc = CatalogueLoader(path, WOO_SALES, today=SALES_DAY).load()[0]
+    assert "Price: $39.99 USD until 2026-12-31, then $45.00 USD" in doc.page_content  # as written on import day
+
+    def passage(**dates: str) -> str:
+        meta = {**doc.metadata, **dates}
+        return format_context([Hit(meta["doc_id"], doc.page_content, "shop.csv", 1.0, meta)])
+
+    ended = passage(price_until="2001-01-31")  # the sale is over: the model never sees its price
+    assert "Price: $45.00 USD\n" in ended and "39.99" not in ended
+    assert "Price: $39.99 USD until 2099-12-31, then $45.00 USD\n" in passage(price_until="2099-12-31")
+    over = passage(price_until="2001-01-31", price_then_until="2001-02-28")  # past what the export said
+    assert "Price: unknown\n" in over and "$" not in over.split("Price:")[1].splitlines()[0]

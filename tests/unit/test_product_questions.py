@@ -212,8 +212,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> ProductDesk:
 def _product(desk: ProductDesk, name: str, score: float):
     from dataclasses import replace
 
-    desk.vocabulary()
-    row = next(h for h in desk._rows.values() if h.metadata["name"] == name)
+    row = next(h for h in desk.catalogue().rows.values() if h.metadata["name"] == name)
     return replace(desk._cited([row])[0], score=score)
 
 
