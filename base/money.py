@@ -7,6 +7,7 @@ is unambiguous; anything else is *unknown*, never 0: a wrong price stated to a c
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass
@@ -117,11 +118,26 @@ def format_money(amount: float, currency: str = "USD") -> str:
     return f"{_SHOWN.get(code, '')}{amount:,.2f} {code}"
 
 
-def format_price(low: float, high: float | None, currency: str) -> str:
-    """An amount, or a range stated as a range."""
+def format_price(low: float, high: float | None, currency: str, lang: str = "en") -> str:
+    """An amount, or a range stated as a range ("$10.00 USD to $20.00 USD"; Spanish "… a …")."""
     if high is None or high <= low:
         return format_money(low, currency)
-    return f"{format_money(low, currency)} to {format_money(high, currency)}"
+    return f"{format_money(low, currency)} {'a' if lang == 'es' else 'to'} {format_money(high, currency)}"
+
+
+def price_line(low: float | None, high: float | None, currency: str, until=None, then: float | None = None,
+               then_max: float | None = None) -> str:  # fmt: skip
+    """A product text's "Price:" line: the price, the last day it holds and the one after it when the export
+    dated it ("Price: $39.99 USD until 2026-12-31, then $45.00 USD"), or "Price: unknown". `until`: a date or its
+    ISO text. Written by the importer and, as of the day, rewritten for a chat model (chains/llm.py)."""
+    if not low:
+        return "Price: unknown"
+    line = f"Price: {format_price(low, high, currency)}"
+    if until:
+        line += f" until {until}"
+        if then:
+            line += f", then {format_price(then, then_max, currency)}"
+    return line
 
 
 def day_text(day, lang: str = "en") -> str:
@@ -134,8 +150,6 @@ def price_change_note(facts, lang: str = "en") -> str:
     sale that ends or starts: base/types.py ProductFacts); "" otherwise."""
     if facts.until is None or facts.price is None:
         return ""
-    import datetime
-
     until, after = day_text(facts.until, lang), day_text(facts.until + datetime.timedelta(days=1), lang)
     then = format_price(facts.then, facts.then_max, facts.currency) if facts.then is not None else ""
     if lang == "es":

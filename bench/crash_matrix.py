@@ -501,13 +501,10 @@ def verify(kb) -> dict:
 
 def _held_whole(kb, chunk_id: str, vector: list[float]) -> bool:
     """The index holds `chunk_id` with the vector its text embeds to."""
-    import numpy as np
+    from vectorstore.recovery import same_vector
 
     got = kb.store.collection().get(ids=[chunk_id], include=["embeddings"])
-    if list(got["ids"]) != [chunk_id]:
-        return False
-    a, b = np.asarray(got["embeddings"][0], dtype=np.float64), np.asarray(vector, dtype=np.float64)
-    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12) > 1 - 1e-4
+    return list(got["ids"]) == [chunk_id] and same_vector(got["embeddings"][0], vector)
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 
-from base.money import format_price
+from base.money import price_line
 from base.settings import ROOT, Settings
 from base.types import Hit, ProductFacts
 from chains.memory import Turn
@@ -65,14 +65,8 @@ def _passage_text(hit: Hit) -> str:
     date, and must not be left to pick between a sale price and the one after it."""
     if hit.kind != "product" or not hit.metadata.get("price_until"):
         return hit.text
-    facts = ProductFacts.of(hit.metadata)
-    line = "Price: unknown"
-    if facts.price is not None:
-        line = f"Price: {format_price(facts.price, facts.price_max, facts.currency)}"
-        if facts.until is not None:
-            line += f" until {facts.until.isoformat()}"
-        if facts.then is not None:
-            line += f", then {format_price(facts.then, facts.then_max, facts.currency)}"
+    f = ProductFacts.of(hit.metadata)
+    line = price_line(f.price, f.price_max, f.currency, f.until, f.then, f.then_max)
     return _PRICE_LINE.sub(line, hit.text, count=1)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from base.money import Price, format_price, parse_price
+from base.money import Price, format_price, parse_price, price_line
 from base.text import name_key, short_hash
 from loaders.base import LoaderError, base_metadata, csv_rows, make_document
 
@@ -543,13 +543,8 @@ def product_text(meta: dict) -> str:
     for label, key in (("Brand", "brand"), ("Category", "category"), ("SKU", "sku")):
         if meta.get(key):
             lines.append(f"{label}: {meta[key]}")
-    price, currency = meta.get("price"), meta.get("currency", "USD")
-    lines.append(f"Price: {format_price(price, meta.get('price_max'), currency)}" if price
-                 else "Price: unknown")  # fmt: skip
-    if price and meta.get("price_until"):  # a sale that ends or starts: the date is part of the price
-        lines[-1] += f" until {meta['price_until']}"
-        if meta.get("price_then"):
-            lines[-1] += f", then {format_price(meta['price_then'], meta.get('price_max_then'), currency)}"
+    lines.append(price_line(meta.get("price"), meta.get("price_max"), meta.get("currency", "USD"),
+                            meta.get("price_until"), meta.get("price_then"), meta.get("price_max_then")))  # fmt: skip
     stock, in_stock = meta.get("stock"), meta.get("in_stock")
     if stock is not None:
         lines.append(f"Availability: In stock ({stock} available)" if stock > 0 else "Availability: Out of stock")

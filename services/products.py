@@ -69,9 +69,7 @@ def _line(n: int, hit: Hit, lang: str) -> str:
     if facts.price is None:
         price = "precio no disponible" if es else "price not available"
     else:
-        price = format_price(facts.price, facts.price_max, facts.currency)
-        if es and facts.price_max is not None:
-            price = price.replace(" to ", " a ")
+        price = format_price(facts.price, facts.price_max, facts.currency, lang)
         if facts.until is not None:  # a sale that ends or starts: the price holds until then
             price += f" (hasta el {day_text(facts.until, lang)})" if es else f" (until {day_text(facts.until)})"
     if facts.stock is not None and facts.stock > 0:

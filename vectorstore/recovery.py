@@ -147,19 +147,25 @@ def probe_index(chroma_dir: Path, collection: str, samples: list[StoredChunk], e
         return Verdict(False, f"the index check failed ({last[0][:200]})")
 
 
+def same_vector(a, b, tolerance: float = 1e-4) -> bool:
+    """Two vectors point the same way (cosine within `tolerance` of 1): a stored vector is the one expected, not
+    numbers a torn data file returned."""
+    import numpy as np
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return abs(float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12) - 1.0) <= tolerance
+
+
 def _check_samples(col, samples: list) -> dict:
     """The stored vectors of sample chunks are the manifest's (a torn data file returns other numbers), and a
     search can reach every chunk the collection counts."""
-    import numpy as np
-
     ids = [chunk_id for chunk_id, _ in samples]
     got = col.get(ids=ids, include=["embeddings"])
     stored = dict(zip(got["ids"], got["embeddings"], strict=True))
     for chunk_id, vector in samples:
         if chunk_id not in stored:
             return {"ok": False, "reason": f"the index lost chunk {chunk_id}"}
-        a, b = np.asarray(stored[chunk_id], dtype=np.float64), np.asarray(vector, dtype=np.float64)
-        if abs(float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12) - 1.0) > 1e-4:
+        if not same_vector(stored[chunk_id], vector):
             return {"ok": False, "reason": f"the index holds a different vector for chunk {chunk_id}"}
     # A query for as many results as the collection counts walks the whole search graph: after a kill, Chroma's
     # records can hold chunks its HNSW graph lost (get() finds them, no search ever returns them).
