@@ -2,8 +2,10 @@
 
 Same scheme and host as the start page only (redirects are followed by hand so one that leaves the host is
 dropped), and no host that resolves to an internal address (loopback, private, link-local, ...) unless the caller
-allows it; robots.txt and its Crawl-delay honoured, a pause between requests, a timeout per request, HTML only and
-at most `max_bytes` read per page (bytes on the wire and, when a server compresses anyway, once decompressed).
+allows it, checked again at every connection on the address connected to (so a DNS answer that changes between
+the check and the request, DNS rebinding, cannot reach an internal address); robots.txt and its Crawl-delay
+honoured, a pause between requests, a timeout per request, HTML only and at most `max_bytes` read per page (bytes
+on the wire and, when a server compresses anyway, once decompressed).
 Pages come from the sitemap when it lists pages under the start page's folder, else from following links.
 Nothing here touches the store: services/crawl.py turns the pages into knowledge sources.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
+import httpcore
 import httpx
 
 from base.text import short_hash
@@ -158,6 +161,73 @@ def internal_kind(address: str) -> str | None:
         ("non-public", not ip.is_global),
     )
     return next((kind for kind, matches in kinds if matches), None)
+
+
+class _InternalAddress(httpcore.ConnectError):
+    """A connection refused because the host resolved to an internal address when connecting."""
+
+
+class _CheckedBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, with the host resolved here and every address checked before connecting to it.
+
+    The crawler's early check (`_Crawler.refused_address`) gives a clear reason before any request, but httpx then
+    resolves the name again to connect: a DNS server answering a public address to the check and 127.0.0.1 to the
+    connection (DNS rebinding) would get past it. Here the address checked is the address connected to."""
+
+    def __init__(self) -> None:
+        self._sockets = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options=None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"{host} could not be resolved ({_one_line(str(exc), 120)})") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            if kind := internal_kind(address):
+                raise _InternalAddress(
+                    f"{host} resolved to {address} when connecting, a {kind} address: internal addresses are not "
+                    "crawled unless allowed (setting crawl_allow_private, ASSISTANT_CRAWL_ALLOW_PRIVATE=true)"
+                )
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:  # as socket.create_connection would: the first that answers
+            try:
+                return self._sockets.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"{host} has no address")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise httpcore.ConnectError("the crawler does not use Unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._sockets.sleep(seconds)
+
+
+def checked_transport() -> httpx.HTTPTransport:
+    """An httpx transport whose connections go through `_CheckedBackend` (no proxies from the environment).
+    httpx takes no network backend itself, so its pool is rebuilt with one; `test_crawl` checks it is used."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    pool = transport._pool
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=pool._ssl_context,
+        max_connections=pool._max_connections,
+        max_keepalive_connections=pool._max_keepalive_connections,
+        keepalive_expiry=pool._keepalive_expiry,
+        http1=pool._http1,
+        http2=pool._http2,
+        retries=pool._retries,
+        network_backend=_CheckedBackend(),
+    )
+    pool.close()
+    return transport
 
 
 def _inflater(encoding: str) -> zlib._Decompress | str | None:
@@ -426,6 +496,10 @@ class _Crawler:
             return Skipped(url, NETWORK, f"the {encoding} body could not be decompressed ({_one_line(str(exc), 100)})")
         except httpx.TimeoutException:
             return Skipped(url, TIMEOUT, f"no answer within {self.timeout:g} s")
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__, _InternalAddress):
+                return Skipped(url, INTERNAL, str(exc.__cause__))
+            return Skipped(url, NETWORK, _one_line(str(exc) or type(exc).__name__, 160))
         except httpx.HTTPError as exc:
             detail = _one_line(str(exc) or type(exc).__name__, 160)
             if isinstance(exc, httpx.RemoteProtocolError) and "location" in detail.lower():
@@ -646,6 +720,7 @@ def crawl(
     own = client is None
     client = client or httpx.Client(
         trust_env=False,  # no proxies or netrc from the environment
+        transport=None if allow_private else checked_transport(),  # the address check at each connection too
         timeout=timeout,
         follow_redirects=False,  # followed by hand: each hop is checked for host and robots.txt
         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},

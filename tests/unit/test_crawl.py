@@ -4,6 +4,8 @@ size and type limits, failures, limits on pages and depth; and the Markdown fron
 from __future__ import annotations
 
 import gzip
+import ipaddress
+import socket
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ import pytest
 from helpcentre_site import GUIDE_PATHS, HTML, SITEMAP_PATHS, HelpCentre, Route, add_guide, html_page
 from local_servers import free_port
 
-from loaders import load_file
+from loaders import load_file, web
 from loaders.documents import split_front_matter
 from loaders.web import (
     DEFAULT_MAX_BYTES,
@@ -32,6 +34,7 @@ from loaders.web import (
     CrawlResult,
     Page,
     Skipped,
+    checked_transport,
     crawl,
     hashed_source_name,
     internal_kind,
@@ -395,3 +398,49 @@ def test_markdown_without_our_front_matter_reads_as_before(tmp_path: Path) -> No
     docs = load_file(path)
     assert "url" not in docs[0].metadata and docs[0].metadata["title"] == "Shipping guide"
     assert docs[0].page_content.startswith("---\nlayout: post\n---")  # as before: the block is text
+
+
+def _resolver(answers: list[str]):
+    """A getaddrinfo that answers a name with the next of `answers` (the last one repeats) and an IP literal with
+    itself, and records the names asked."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        try:
+            ipaddress.ip_address(host)
+            return real(host, port, *args, **kwargs)
+        except ValueError:
+            asked.append(host)
+            address = answers[min(len(asked), len(answers)) - 1]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    return getaddrinfo, asked
+
+
+def test_a_name_that_resolves_elsewhere_when_connecting_is_refused(site: HelpCentre, monkeypatch) -> None:
+    """DNS rebinding: the early check hears a public address, the connection would go to 127.0.0.1."""
+    getaddrinfo, asked = _resolver(["93.184.216.34", "127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    port = urlsplit(site.base).port
+
+    result = crawl(f"http://help.test:{port}/", delay=0)
+
+    assert asked[0] == "help.test" and len(asked) >= 2  # checked, then resolved again to connect
+    assert "resolved to 127.0.0.1 when connecting, a loopback address" in (result.error or "")
+    assert result.pages == [] and site.requests == []  # nothing reached the local server
+
+
+def test_the_checked_connection_carries_the_crawl(site: HelpCentre, monkeypatch) -> None:
+    """The same crawl through the checked transport, with 127.0.0.1 counted as public: it connects to the address
+    it resolved and crawls the site as usual (so the guard above is the transport's doing, not a broken client)."""
+    getaddrinfo, asked = _resolver(["127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(web, "internal_kind", lambda address: None)
+    port = urlsplit(site.base).port
+
+    result = crawl(f"http://help.test:{port}/", delay=0)
+
+    assert result.error is None and {urlsplit(p.url).path for p in result.pages} >= {"/returns", "/shipping"}
+    assert asked.count("help.test") >= 2  # the early check and the connections
+    assert isinstance(checked_transport()._pool._network_backend, web._CheckedBackend)
