@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.resources import assistant, client_id
 from app_pages.widgets import product_line
-from base.links import render_safe
+from base.links import render_safe, source_link
 from base.settings import get_settings
 from base.types import Hit
 from services.assistant import MAX_QUESTION_CHARS
@@ -46,7 +46,9 @@ def show_sources(sources: list[Hit]) -> None:
         return
     with st.expander(f"Sources ({len(sources)})"):
         for n, src in enumerate(sources, 1):
-            st.markdown(f"**[{n}] {safe(src.title)}**  \n`{src.source}`")
+            url = src.metadata.get("url")  # a crawled page: its address, live when it is the shop's own site
+            where = source_link(url or src.source, url, settings.allowed_link_hosts)
+            st.markdown(f"**[{n}] {safe(src.title)}**  \n{where}")
             if src.kind == "product":
                 st.caption(product_line(src.metadata))
             snippet = src.snippet

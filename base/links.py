@@ -76,6 +76,18 @@ def render_safe(text: str, allowed_hosts: Iterable[str]) -> str:
     return _PATTERN.sub(replace, text)
 
 
+def source_link(label: str, url: str | None, allowed_hosts: Iterable[str]) -> str:
+    """A source's place as Markdown: a live link to `url` (a crawled help-centre page) when its host is one the
+    shop allows and it can be written as a Markdown destination, else `label` as code, as before links existed."""
+    plain = _code(label)
+    if not url or re.search(r"[\s<>\\]", url) or not url.lower().startswith(("http://", "https://")):
+        return plain
+    if not is_allowed(url, allowed_hosts):
+        return plain
+    text = label.replace("[", "(").replace("]", ")").replace("`", "")
+    return f"[{text}](<{url}>)"
+
+
 def foreign_links(text: str, allowed_hosts: Iterable[str]) -> tuple[Counter[str], int]:
     """(hosts of links and addresses in `text` that `render_safe` neutralises, with counts; number of images)."""
     allowed = tuple(allowed_hosts)

@@ -265,6 +265,25 @@ def test_knowledge_is_rendered_as_text_except_links_to_the_shop(text: str, shown
     assert render_safe(text, ALLOWED) == shown
 
 
+@pytest.mark.parametrize(
+    ("label", "url", "shown"),
+    [
+        ("faq.json", None, "`faq.json`"),  # a file: its name, as before
+        ("https://help.harborandpine.example/returns", "https://help.harborandpine.example/returns",
+         "[https://help.harborandpine.example/returns](<https://help.harborandpine.example/returns>)"),
+        ("https://evil.example/returns", "https://evil.example/returns", "`https://evil.example/returns`"),
+        ("x", "javascript:alert(1)//harborandpine.example", "`x`"),
+        ("p", "https://harborandpine.example/a>b", "`p`"),  # cannot be written as a destination: text
+        ("p", "https://harborandpine.example/a b", "`p`"),
+        ("[x](y)", "https://harborandpine.example/(1)", "[(x)(y)](<https://harborandpine.example/(1)>)"),
+    ],
+)  # fmt: skip
+def test_a_crawled_page_source_is_a_link_only_on_the_shops_own_site(label: str, url: str | None, shown: str) -> None:
+    from base.links import source_link
+
+    assert source_link(label, url, ALLOWED) == shown
+
+
 def test_staff_are_warned_at_upload_about_links_to_other_sites() -> None:
     import json
 

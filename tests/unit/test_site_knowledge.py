@@ -326,3 +326,32 @@ def test_admin_add_website_form_crawls_and_shows_the_report(site: HelpCentre, ad
     next(b for b in admin.button if b.label == "Crawl and add").click().run()
     assert not admin.exception
     assert any("not an http(s) URL" in e.value for e in admin.error)
+
+
+@pytest.mark.parametrize("shop_host", [True, False])
+def test_chat_sources_link_to_crawled_pages_only_on_the_shops_site(
+    site: HelpCentre, monkeypatch: pytest.MonkeyPatch, shop_host: bool
+) -> None:
+    """A crawled page cited in a chat answer links to its page when its host is one of the shop's own
+    (`allowed_link_hosts`); otherwise its address is shown as text, like any other foreign address."""
+    import streamlit as st
+
+    monkeypatch.setenv("ASSISTANT_DECLINE_THRESHOLDS", '{"en": 0.3, "es": 0.3}')  # fits the hashing embeddings
+    monkeypatch.setenv("ASSISTANT_CRAWL_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("ASSISTANT_ALLOWED_LINK_HOSTS", '["127.0.0.1"]' if shop_host else '["harborandpine.example"]')
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    kb = KnowledgeBase(get_settings())
+    assert ingest_site(kb, site.url("/"), delay=0).ok
+    kb.store.close()
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    at.chat_input[0].set_value("Do gift cards expire, and can I use several gift cards on one order?").run()
+    assert not at.exception, at.exception
+    shown = "\n".join(md.value for md in at.markdown)
+    page = site.url("/gift-cards")
+    if shop_host:
+        assert f"[{page}](<{page}>)" in shown
+    else:
+        assert f"`{page}`" in shown and f"(<{page}>)" not in shown
+    st.cache_resource.clear()
