@@ -121,7 +121,7 @@ def _twins_sentence(top: Hit, twins: list[Hit], lang: str) -> tuple[str, list[Hi
         facts = ProductFacts.of(hit.metadata)
         if facts.price is None:
             return "precio no disponible" if es else "price not available"
-        return format_price(facts.price, facts.price_max, facts.currency)
+        return format_price(facts.price, facts.price_max, facts.currency, lang)
 
     if len(twins) > MAX_TWINS:
         priced = sorted((h for h in [top, *twins] if ProductFacts.of(h.metadata).price is not None),

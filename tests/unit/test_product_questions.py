@@ -287,6 +287,12 @@ def test_the_answer_and_the_desk_agree_on_which_listings_share_a_name() -> None:
     answer = answerer.answer(hits, "en")
     assert "Another listing with the same name costs $12.00 USD [2]." in answer.text
 
+    # A twin priced as a range says it in the answer's language ("a", not "to", in a Spanish sentence).
+    hits[1].metadata["price_max"] = 15.0
+    answer = answerer.answer(hits, "es")
+    assert "Otro artículo con el mismo nombre cuesta $12.00 USD a $15.00 USD [2]." in answer.text
+    assert " to " not in answer.text
+
 
 WOO_JACKETS = """ID,Type,SKU,Name,Published,Description,Regular price,Sale price,Date sale price ends,Categories,Stock
 1,simple,J-1,Rain Jacket,1,Waterproof,45,39.99,2099-12-31,Jackets,5
