@@ -163,6 +163,23 @@ def internal_kind(address: str) -> str | None:
     return next((kind for kind, matches in kinds if matches), None)
 
 
+NOT_CRAWLED = (
+    "internal addresses are not crawled unless allowed (setting crawl_allow_private, "
+    "ASSISTANT_CRAWL_ALLOW_PRIVATE=true)"
+)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses DNS gives for `host`, in its order, each once (OSError or UnicodeError when it cannot)."""
+    return list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+
+
+def first_internal(addresses: list[str]) -> tuple[str, str] | None:
+    """(address, kind) of the first internal address among `addresses` in sorted order, or None: one is enough
+    to refuse the host, whichever the connection would pick."""
+    return next(((a, kind) for a in sorted(addresses) if (kind := internal_kind(a))), None)
+
+
 class _InternalAddress(httpcore.ConnectError):
     """A connection refused because the host resolved to an internal address when connecting."""
 
@@ -186,16 +203,12 @@ class _CheckedBackend(httpcore.NetworkBackend):
         socket_options=None,
     ) -> httpcore.NetworkStream:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            addresses = resolve(host, port)
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"{host} could not be resolved ({_one_line(str(exc), 120)})") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        for address in addresses:
-            if kind := internal_kind(address):
-                raise _InternalAddress(
-                    f"{host} resolved to {address} when connecting, a {kind} address: internal addresses are not "
-                    "crawled unless allowed (setting crawl_allow_private, ASSISTANT_CRAWL_ALLOW_PRIVATE=true)"
-                )
+        if found := first_internal(addresses):
+            address, kind = found
+            raise _InternalAddress(f"{host} resolved to {address} when connecting, a {kind} address: {NOT_CRAWLED}")
         failure: httpcore.ConnectError | None = None
         for address in addresses:  # as socket.create_connection would: the first that answers
             try:
@@ -213,20 +226,10 @@ class _CheckedBackend(httpcore.NetworkBackend):
 
 def checked_transport() -> httpx.HTTPTransport:
     """An httpx transport whose connections go through `_CheckedBackend` (no proxies from the environment).
-    httpx takes no network backend itself, so its pool is rebuilt with one; `test_crawl` checks it is used."""
+    httpx takes no network backend itself; its pool reads one when it opens a connection, and none is open yet
+    (a private attribute: `test_crawl` checks it is used)."""
     transport = httpx.HTTPTransport(trust_env=False)
-    pool = transport._pool
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=pool._ssl_context,
-        max_connections=pool._max_connections,
-        max_keepalive_connections=pool._max_keepalive_connections,
-        keepalive_expiry=pool._keepalive_expiry,
-        http1=pool._http1,
-        http2=pool._http2,
-        retries=pool._retries,
-        network_backend=_CheckedBackend(),
-    )
-    pool.close()
+    transport._pool._network_backend = _CheckedBackend()
     return transport
 
 
@@ -414,19 +417,14 @@ class _Crawler:
     @staticmethod
     def _check_host(url: str, host: str, port: int) -> Skipped | None:
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+            found = first_internal(resolve(host, port))
         except (OSError, UnicodeError) as exc:
             return Skipped(url, NETWORK, f"{host} could not be resolved ({_one_line(str(exc), 120)})")
-        for address in sorted(addresses):
-            if kind := internal_kind(str(address)):
-                where = f"{host} is" if host.strip("[]") == address else f"{host} resolves to {address},"
-                return Skipped(
-                    url,
-                    INTERNAL,
-                    f"{where} a {kind} address: internal addresses are not crawled unless allowed "
-                    "(setting crawl_allow_private, ASSISTANT_CRAWL_ALLOW_PRIVATE=true)",
-                )
-        return None
+        if found is None:
+            return None
+        address, kind = found
+        where = f"{host} is" if host.strip("[]") == address else f"{host} resolves to {address},"
+        return Skipped(url, INTERNAL, f"{where} a {kind} address: {NOT_CRAWLED}")
 
     def _wait(self) -> None:
         if self._last_request is not None:
