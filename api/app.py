@@ -197,7 +197,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
     """The API over one assistant (built from the settings when not given: one model load per process)."""
     bot = assistant or open_assistant(settings, recover_in_background=True)
     keys = keys or ApiKeys(settings.api_keys_file)
-    conversations = ConversationRegistry(settings.api_conversation_minutes * 60, forget=bot.memory.clear)
+    conversations = ConversationRegistry(
+        settings.api_conversation_minutes * 60, forget=lambda conversation: bot.forget({conversation})
+    )
     limiter = RateLimiter(settings.api_rate_per_minute)
     busy = threading.BoundedSemaphore(settings.api_max_concurrent)
     warm = threading.Event()

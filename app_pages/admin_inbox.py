@@ -1,11 +1,14 @@
 """Admin: tickets from customers who asked for a person (or were declined twice): read, answer, close, and turn an
-answer into an FAQ entry through the same path as *Add an answer*."""
+answer into an FAQ entry. *Save as FAQ entry* opens a preview of what every customer would see (the customer's
+request and the reply without greeting or sign-off, both editable); a draft that holds no question or personal data
+is refused there and again by the service (services/handoff.py, `faq_draft`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages.resources import assistant, knowledge_base, require_admin
+from services.handoff import faq_draft
 from services.uploads import add_faq_entry
 
 require_admin()
@@ -26,6 +29,7 @@ for ticket in listed:
     label = f"#{ticket.id} · {ticket.status} · {ticket.created_at.replace('T', ' ')[:16]} UTC · {ticket.reason}"
     with st.expander(label, expanded=ticket.status == "open"):
         st.caption(f"Reply to: {ticket.email}")
+        st.text(f"Request: {ticket.request or '(none: the customer only asked for a person)'}"[:2000])
         for line in ticket.transcript:
             who = "Customer" if line["role"] == "customer" else "Assistant"
             st.text(f"{who}: {line['text']}"[:2000])  # as plain text: never rendered as Markdown
@@ -49,13 +53,38 @@ for ticket in listed:
             tickets.close(tid)
             state.inbox_message = f"Ticket #{tid} closed."
 
-        def to_faq(question: str = ticket.first_question, k: str = key, tid: int = ticket.id) -> None:
-            outcome = add_faq_entry(knowledge_base(), question, state.get(k, ""))
-            reason = f" ({outcome.reason})" if outcome.reason else ""
-            state.inbox_message = f"Ticket #{tid}: FAQ entry {outcome.status}{reason}."
+        def prepare(tid: int = ticket.id, request: str = ticket.request, k: str = key) -> None:
+            draft = faq_draft(request, state.get(k, ""), desk.masker)
+            state[f"faq-q-{tid}"] = draft.question
+            state[f"faq-a-{tid}"] = draft.answer
+            state[f"faq-open-{tid}"] = True
 
         save.button("Save answer", key=f"save-{ticket.id}", on_click=record)
         close.button("Close ticket", key=f"close-{ticket.id}", on_click=finish, disabled=ticket.status == "closed")
-        faq.button("Save as FAQ entry", key=f"faq-{ticket.id}", on_click=to_faq)
+        faq.button("Save as FAQ entry", key=f"faq-{ticket.id}", on_click=prepare)
+        if state.get(f"faq-open-{ticket.id}"):
+            st.markdown("**FAQ entry preview**: every customer who asks something like this will see this answer.")
+            st.text_input("Question", key=f"faq-q-{ticket.id}", max_chars=300)
+            st.text_area("Answer", key=f"faq-a-{ticket.id}", max_chars=2000)
+            draft = faq_draft(state.get(f"faq-q-{ticket.id}", ""), state.get(f"faq-a-{ticket.id}", ""), desk.masker)
+            for problem in draft.problems:
+                st.warning(f"Can't publish: {problem}.")
+
+            def publish(tid: int = ticket.id) -> None:
+                checked = faq_draft(state.get(f"faq-q-{tid}", ""), state.get(f"faq-a-{tid}", ""), desk.masker)
+                if not checked.ok:
+                    state.inbox_message = f"Ticket #{tid}: not published ({'; '.join(checked.problems)})."
+                    return
+                outcome = add_faq_entry(knowledge_base(), checked.question, checked.answer)
+                reason = f" ({outcome.reason})" if outcome.reason else ""
+                state.inbox_message = f"Ticket #{tid}: FAQ entry {outcome.status}{reason}."
+                state[f"faq-open-{tid}"] = False
+
+            def cancel(tid: int = ticket.id) -> None:
+                state[f"faq-open-{tid}"] = False
+
+            go, stop = st.columns(2)
+            go.button("Publish FAQ entry", key=f"publish-{ticket.id}", on_click=publish, disabled=not draft.ok)
+            stop.button("Cancel", key=f"cancel-{ticket.id}", on_click=cancel)
 if state.get("inbox_message"):
     st.success(state.pop("inbox_message"))

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from base.paths import ROOT
+from base.pii import ALL_COUNTRIES
 from base.types import DEFAULT_LIMITS, ParseLimits
 
 EmbeddingProvider = Literal["blend", "minilm", "e5", "openai", "fake"]
@@ -235,8 +236,25 @@ class Settings(BaseSettings):
         description="The shop's own sites: links to them (and their subdomains) in knowledge stay clickable; links "
         "to any other host are shown as text and images never load (base/links.py).",
     )
+    contact_address: str = Field(
+        "Harbor & Pine Returns, 1200 Dockside Way, Columbus, OH 43215, USA",
+        description="The store's published postal address: kept as typed where personal addresses are masked.",
+    )
     phone_region: str = Field(
         "US", description="Country whose national phone formats are masked in the log (international ones always are)."
+    )
+
+    # Customers' personal data (base/pii/, services/privacy.py).
+    pii_countries: list[str] = Field(
+        default_factory=lambda: list(ALL_COUNTRIES),
+        description="Countries the store's customers come from: their national ID formats and local phone formats "
+        "are masked (ISO codes; IDs with a rule: " + ", ".join(ALL_COUNTRIES) + ").",
+    )
+    log_retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="Conversations (log rows, ratings, links to customers) and answered or closed tickets older than "
+        "this are deleted automatically; unset: kept until `cli.py forget` or a deletion by hand.",
     )
 
     def answering_provider(self) -> str:

@@ -27,9 +27,10 @@ from chains.extractive import Contact, Extracted, ExtractiveAnswerer
 from chains.gate import DeclineGate, GateDecision
 from chains.memory import SessionMemory, Turn
 from services.conversation_log import ConversationLog
-from services.handoff import HandoffDesk, TicketStore
+from services.handoff import HandoffDesk
 from services.knowledge import KnowledgeBase
 from services.orders import FailureLimiter, HttpOrders, OrderDesk, SqliteOrders
+from services.privacy import PrivacyDesk
 from services.products import ProductDesk
 
 MAX_QUESTION_CHARS = 1000
@@ -162,8 +163,10 @@ class Assistant:
         orders: OrderDesk | None = None,
         handoff: HandoffDesk | None = None,
         products: ProductDesk | None = None,
+        privacy: PrivacyDesk | None = None,
     ) -> None:
         self.settings = settings
+        self.privacy = privacy
         self.kb = kb or KnowledgeBase(settings)
         self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
         self.log = log
@@ -219,7 +222,8 @@ class Assistant:
         lang = detect_language(question)
         history = self.memory.history(session_id)
         if self.handoff is not None:
-            handed = self.handoff.reply(session_id, question, history, lang)
+            earlier = (lambda: self._transcript(session_id)) if self.log is not None else None
+            handed = self.handoff.reply(session_id, question, history, lang, earlier)
             if handed is not None:  # an offer, or the ticket made from the customer's email
                 return PendingAnswer([handed], lambda t: self._finish_handoff(session_id, question, t, lang, t0))
         order = self.orders.reply(session_id, question, lang, client) if self.orders else None
@@ -237,7 +241,7 @@ class Assistant:
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)
         offline = self.extractive.answer(hits, lang)  # declined = the gate's decision, for every provider
-        offer = self.handoff.after_answer(session_id, offline.declined, lang) if self.handoff else None
+        offer = self.handoff.after_answer(session_id, offline.declined, lang, question) if self.handoff else None
         llm = self.llm
         if llm is None or offline.declined:  # no model call when the knowledge does not hold the answer
             model = "extractive" if llm is None else f"{llm.name} (declined: no matching knowledge)"
@@ -285,17 +289,18 @@ class Assistant:
         self.memory.add(session_id, Turn("(order details given to the order desk)", placeholder))
         answer = AssistantAnswer(text, model="orders", language=lang)
         logged = AssistantAnswer(placeholder, model="orders", language=lang)
-        answer.interaction_id = self._record(session_id, "(order details given to the order desk)", logged)
+        answer.interaction_id = self._record(session_id, "(order details given to the order desk)", logged, question)
         answer.seconds = time.perf_counter() - t0
         return answer
 
-    def _record(self, session_id: str, question: str, answer: AssistantAnswer) -> int | None:
-        """Write the answer to the conversation log; a log that cannot be written costs the rating, not the
-        answer."""
+    def _record(self, session_id: str, question: str, answer: AssistantAnswer, typed: str | None = None) -> int | None:
+        """Write the answer to the conversation log (masked), link the conversation to the customer's e-mail or
+        phone when the message (`typed`: as the customer typed it, default `question`) holds one, and apply the
+        retention period; a log that cannot be written costs the rating, not the answer."""
         if self.log is None:
             return None
         try:
-            return self.log.record(
+            interaction = self.log.record(
                 session_id,
                 question,
                 answer.answer,
@@ -304,9 +309,32 @@ class Assistant:
                 answer.declined,
                 standalone=answer.standalone_question or None,
             )
+            self.log.link(session_id, typed if typed is not None else question)
+            if self.privacy is not None:
+                self.privacy.tick()
+            return interaction
         except Exception:
             logger.exception("could not write the conversation log %s", self.log.path)
             return None
+
+    def _transcript(self, session_id: str) -> list[dict]:
+        """The conversation so far as the log holds it (masked), for a hand-off ticket."""
+        turns = []
+        for row in self.log.session_rows(session_id) if self.log is not None else []:
+            turns.append({"role": "customer", "text": row["question"]})
+            turns.append({"role": "assistant", "text": row["answer"]})
+        return turns
+
+    def forget(self, sessions: set[str]) -> None:
+        """Drop everything this process holds in memory for these conversations (an erasure request)."""
+        for session in sessions:
+            self.memory.clear(session)
+            if self.products is not None:
+                self.products.forget(session)
+            if self.orders is not None:
+                self.orders.forget(session)
+        if self.handoff is not None:
+            self.handoff.forget(sessions)
 
     def rate(self, interaction_id: int, rating: int | None) -> None:
         """A customer's thumbs up (1), down (0) or cleared rating (None) of a logged answer."""
@@ -342,7 +370,9 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
     )
     limiter = FailureLimiter(settings.order_max_failures, settings.order_failure_window_minutes * 60)
     orders = OrderDesk(source, vars(Contact.of(settings)), limiter)
-    published = (settings.contact_email, settings.contact_phone)
-    handoff = HandoffDesk(TicketStore(settings.tickets_db), settings.phone_region, published)
-    conversation_log = ConversationLog(settings.feedback_db, settings.phone_region, published) if log else None
-    return Assistant(settings, kb, log=conversation_log, orders=orders, handoff=handoff)
+    privacy = PrivacyDesk.of(settings)
+    handoff = HandoffDesk(privacy.tickets, privacy.masker)
+    conversation_log = privacy.log if log else None
+    return Assistant(
+        settings, kb, log=conversation_log, orders=orders, handoff=handoff, privacy=privacy if log else None
+    )

@@ -1,19 +1,27 @@
-"""Conversation log and thumbs up/down in SQLite (the fine-tuning and analytics issues read it).
+"""Conversation log and thumbs up/down in SQLite (the fine-tuning and analytics read it).
 
-Emails, phone numbers, card numbers, IBANs and SSNs are masked before anything is written (base/pii.py): the
-log is shown to staff and exported for training, so it must not hold customers' contact or payment details.
+Every text is masked before it is written (base/pii: names, addresses, e-mails, phones, cards, accounts, IDs): the
+log is shown to staff (analytics, exports) and exported for training, so it must not hold customers' personal data.
+
+To honour an erasure request without keeping the data itself, each conversation is linked to the customers who
+wrote their e-mail address or phone number in it by a keyed hash (HMAC-SHA256 with a key kept beside the log,
+`<log>.key`): `conversations_of` finds them again from the address, and nothing in the log reads back to it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from base.pii import mask_pii
+from base.pii import Masker
 from base.types import Hit
 
 _SCHEMA = """
@@ -28,27 +36,51 @@ CREATE TABLE IF NOT EXISTS interactions (
     declined INTEGER NOT NULL,
     rating INTEGER
 );
+CREATE TABLE IF NOT EXISTS subjects (
+    session_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (session_id, subject)
+);
+CREATE INDEX IF NOT EXISTS subjects_by_subject ON subjects (subject);
+CREATE INDEX IF NOT EXISTS interactions_by_session ON interactions (session_id);
 """
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection that overwrites what it deletes (an erased customer's text must not linger in free pages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30)
+    con.execute("PRAGMA secure_delete = ON")
+    return con
 
 
 class ConversationLog:
     """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
 
-    def __init__(self, path: str | Path, phone_region: str = "US", keep: Sequence[str] = ()) -> None:
-        """`keep`: the store's own published contact details, left unmasked (base.pii.mask_pii)."""
+    def __init__(self, path: str | Path, masker: Masker | None = None, clock=now_utc) -> None:
+        """`masker`: the store's masking rule (its region, countries and published contacts); default: US, every
+        country, nothing kept. `clock`: now, for tests of retention."""
         self.path = Path(path)
-        self.phone_region = phone_region
-        self.keep = tuple(keep)
+        self.masker = masker or Masker()
+        self.clock = clock
         self._lock = threading.Lock()
+        self._key: bytes | None = None
 
     def _con(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30)
+        con = connect(self.path)
         con.executescript(_SCHEMA)
         columns = {row[1] for row in con.execute("PRAGMA table_info(interactions)")}
         if "standalone" not in columns:  # logs written before it existed gain the column (NULL for old rows)
             con.execute("ALTER TABLE interactions ADD COLUMN standalone TEXT")
         return con
+
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
 
     def record(
         self,
@@ -63,19 +95,20 @@ class ConversationLog:
         """Store one answered question (masked); returns its id for the rating. `standalone` is the question as it
         was searched (a follow-up rewritten with the history), so fine-tuning data can retrieve the same passages."""
         slim = [{"source": s.source, "doc_id": s.doc_id} for s in sources]
+        mask = self.masker.mask
         with self._lock, self._con() as con:
             cur = con.execute(
                 "INSERT INTO interactions (created_at, session_id, question, answer, sources, model, declined, "
                 "standalone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    self._now(),
                     session_id,
-                    mask_pii(question, self.phone_region, self.keep),
-                    mask_pii(answer, self.phone_region, self.keep),
+                    mask(question),
+                    mask(answer),
                     json.dumps(slim),
                     model,
                     int(declined),
-                    mask_pii(standalone, self.phone_region, self.keep) if standalone else None,
+                    mask(standalone) if standalone else None,
                 ),
             )
             return int(cur.lastrowid)
@@ -92,3 +125,95 @@ class ConversationLog:
         with self._con() as con:
             con.row_factory = sqlite3.Row
             return [dict(r) for r in con.execute("SELECT * FROM interactions ORDER BY id")]
+
+    def session_rows(self, session_id: str) -> list[dict]:
+        """The interactions of one conversation, oldest first (a hand-off ticket's transcript)."""
+        if not self.path.exists():
+            return []
+        with self._con() as con:
+            con.row_factory = sqlite3.Row
+            query = "SELECT * FROM interactions WHERE session_id = ? ORDER BY id"
+            return [dict(r) for r in con.execute(query, (session_id,))]
+
+    # -- who a conversation belongs to, for erasure ----------------------------------------------------------------
+    def subject(self, identifier: str) -> str:
+        """The keyed hash of a customer's e-mail address or phone number (normalised: see `Masker.identifiers`)."""
+        return hmac.new(self._secret(), identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _secret(self) -> bytes:
+        if self._key is None:
+            key_file = self.path.with_suffix(".key")
+            if not key_file.exists():
+                key_file.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+            self._key = bytes.fromhex(key_file.read_text().strip())
+        return self._key
+
+    def link(self, session_id: str, text: str) -> int:
+        """Remember that the customers whose e-mail or phone appears in `text` wrote in this conversation."""
+        identifiers = self.masker.identifiers(text)
+        if not identifiers:
+            return 0
+        subjects = [self.subject(i) for i in identifiers]
+        with self._lock, self._con() as con:
+            con.executemany(
+                "INSERT OR IGNORE INTO subjects (session_id, subject, created_at) VALUES (?, ?, ?)",
+                [(session_id, s, self._now()) for s in subjects],
+            )
+        return len(subjects)
+
+    def conversations_of(self, identifiers: Iterable[str]) -> set[str]:
+        """The conversations linked to any of these (normalised) e-mail addresses or phone numbers."""
+        if not self.path.exists():
+            return set()
+        subjects = [self.subject(i) for i in identifiers]
+        with self._con() as con:
+            marks = ",".join("?" * len(subjects))
+            rows = con.execute(f"SELECT DISTINCT session_id FROM subjects WHERE subject IN ({marks})", subjects)
+            return {r[0] for r in rows}
+
+    def delete_conversations(self, sessions: Iterable[str]) -> dict[str, int]:
+        """Delete every row of these conversations (questions, answers, ratings, links); counts per kind."""
+        sessions = sorted(set(sessions))
+        if not sessions or not self.path.exists():
+            return {"interactions": 0, "ratings": 0, "links": 0}
+        with self._lock, self._con() as con:
+            marks = ",".join("?" * len(sessions))
+            rated = con.execute(
+                f"SELECT COUNT(*) FROM interactions WHERE rating IS NOT NULL AND session_id IN ({marks})", sessions
+            ).fetchone()[0]
+            gone = con.execute(f"DELETE FROM interactions WHERE session_id IN ({marks})", sessions).rowcount
+            links = con.execute(f"DELETE FROM subjects WHERE session_id IN ({marks})", sessions).rowcount
+        self.vacuum()
+        return {"interactions": gone, "ratings": rated, "links": links}
+
+    def expire(self, before: datetime) -> dict[str, int]:
+        """Delete conversations whose last message is older than `before` (retention)."""
+        if not self.path.exists():
+            return {"interactions": 0, "ratings": 0, "links": 0}
+        cutoff = before.isoformat(timespec="seconds")
+        with self._con() as con:
+            old = [
+                r[0]
+                for r in con.execute(
+                    "SELECT session_id FROM interactions GROUP BY session_id HAVING MAX(created_at) < ?", (cutoff,)
+                )
+            ]
+            with self._lock:
+                con.execute(
+                    "DELETE FROM subjects WHERE created_at < ? AND session_id NOT IN "
+                    "(SELECT session_id FROM interactions)",
+                    (cutoff,),
+                )
+        return self.delete_conversations(old)
+
+    def vacuum(self) -> None:
+        """Rewrite the file so deleted rows leave no bytes behind."""
+        with self._lock:
+            con = connect(self.path)
+            try:
+                con.execute("VACUUM")
+            finally:
+                con.close()

@@ -1,9 +1,14 @@
 """Hand-off to people: when a customer asks for a person, or the assistant declined twice in a row, it offers to pass
-the conversation on; the customer leaves an email address and a ticket is created with the transcript (masked as
-the log is). Staff answer and close tickets on the admin *Inbox* page; an answer can become an FAQ entry.
+the conversation on; the customer leaves an email address and a ticket is created with the whole conversation
+(masked as the log is) and the customer's actual request. Staff answer and close tickets on the admin *Inbox* page.
+
+An answer can become an FAQ entry only through `faq_draft`: the entry's question is the customer's request, never
+the hand-off turn ('[email]'), the reply loses its greeting and sign-off, and a draft whose question is empty, only
+placeholders or personal, or whose answer still names the customer, is refused. A reply written for one customer
+can therefore never be shown to another (the Inbox leak of issue 25).
 
 The customer's email is kept in the ticket's own `email` field (staff need it to reply) and nowhere else: in the
-transcript it is masked like every other email, phone, card or account number.
+transcript it is masked like every other piece of personal data.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from base.pii import EMAIL, mask_pii
+from base.pii import EMAIL, Masker
 from chains.memory import Turn
+from services.conversation_log import connect
 
 WANTS_PERSON = re.compile(
     r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(human|person|agent|representative|someone|real person)|"
@@ -59,6 +65,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     answered_at TEXT
 );
 """
+_ADDED_COLUMNS = {"session_id": "TEXT NOT NULL DEFAULT ''", "request": "TEXT NOT NULL DEFAULT ''"}
 
 
 @dataclass
@@ -71,10 +78,8 @@ class Ticket:
     transcript: list[dict]  # [{"role": "customer" | "assistant", "text": ...}], masked
     answer: str | None
     answered_at: str | None
-
-    @property
-    def first_question(self) -> str:
-        return next((t["text"] for t in self.transcript if t["role"] == "customer"), "")
+    session_id: str = ""
+    request: str = ""  # the customer's question, masked ('' when they only asked for a person)
 
 
 class TicketStore:
@@ -85,18 +90,23 @@ class TicketStore:
         self._lock = threading.Lock()
 
     def _con(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30)
+        con = connect(self.path)
         con.executescript(_SCHEMA)
+        columns = {row[1] for row in con.execute("PRAGMA table_info(tickets)")}
+        for name, kind in _ADDED_COLUMNS.items():  # tickets written before these existed gain them
+            if name not in columns:
+                con.execute(f"ALTER TABLE tickets ADD COLUMN {name} {kind}")
         con.row_factory = sqlite3.Row
         return con
 
-    def create(self, email: str, reason: str, transcript: list[dict]) -> int:
+    def create(self, email: str, reason: str, transcript: list[dict], session_id: str = "", request: str = "") -> int:
+        """A new open ticket; `transcript` and `request` must already be masked."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock, self._con() as con:
             cur = con.execute(
-                "INSERT INTO tickets (created_at, status, email, reason, transcript) VALUES (?, 'open', ?, ?, ?)",
-                (now, email, reason, json.dumps(transcript, ensure_ascii=False)),
+                "INSERT INTO tickets (created_at, status, email, reason, transcript, session_id, request) "
+                "VALUES (?, 'open', ?, ?, ?, ?, ?)",
+                (now, email, reason, json.dumps(transcript, ensure_ascii=False), session_id, request),
             )
             return int(cur.lastrowid)
 
@@ -129,6 +139,40 @@ class TicketStore:
         with self._lock, self._con() as con:
             con.execute("UPDATE tickets SET status = 'closed' WHERE id = ?", (ticket_id,))
 
+    def delete_for(self, email: str | None, sessions: set[str]) -> tuple[int, set[str]]:
+        """Delete the tickets of a customer (their e-mail, or one of their conversations); returns how many and the
+        conversations those tickets came from."""
+        if not self.path.exists():
+            return 0, set()
+        with self._lock, self._con() as con:
+            rows = con.execute("SELECT id, email, session_id FROM tickets").fetchall()
+            wanted = (email or "").strip().lower()
+            hit = [r for r in rows if (wanted and r["email"].strip().lower() == wanted) or r["session_id"] in sessions]
+            con.executemany("DELETE FROM tickets WHERE id = ?", [(r["id"],) for r in hit])
+        self.vacuum()
+        return len(hit), {r["session_id"] for r in hit if r["session_id"]}
+
+    def expire(self, before: datetime) -> int:
+        """Delete answered and closed tickets last touched before `before` (open ones wait for staff)."""
+        if not self.path.exists():
+            return 0
+        cutoff = before.isoformat(timespec="seconds")
+        with self._lock, self._con() as con:
+            gone = con.execute(
+                "DELETE FROM tickets WHERE status != 'open' AND COALESCE(answered_at, created_at) < ?", (cutoff,)
+            ).rowcount
+        if gone:
+            self.vacuum()
+        return gone
+
+    def vacuum(self) -> None:
+        with self._lock:
+            con = connect(self.path)
+            try:
+                con.execute("VACUUM")
+            finally:
+                con.close()
+
 
 def _ticket(row: sqlite3.Row) -> Ticket:
     return Ticket(
@@ -140,6 +184,8 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         json.loads(row["transcript"]),
         row["answer"],
         row["answered_at"],
+        row["session_id"],
+        row["request"],
     )
 
 
@@ -151,15 +197,15 @@ class _State:
     declines: int = 0  # in a row
     offered: str = ""  # the reason of a pending offer, "" when none
     tickets: int = 0  # made from this conversation (a cap keeps one chat from flooding the Inbox)
+    request: str = ""  # what the customer wanted when the offer was made (masked)
 
 
 class HandoffDesk:
     """Decides when to offer a person, and turns the customer's email into a ticket."""
 
-    def __init__(self, tickets: TicketStore, region: str = "US", keep: Sequence[str] = ()) -> None:
+    def __init__(self, tickets: TicketStore, masker: Masker | None = None) -> None:
         self.tickets = tickets
-        self.region = region
-        self.keep = tuple(keep)
+        self.masker = masker or Masker()
         self._state: dict[str, _State] = {}
         self._lock = threading.Lock()
 
@@ -168,8 +214,16 @@ class HandoffDesk:
             self._state.clear()  # offers are short-lived; forgetting them only costs a repeated offer
         return self._state.setdefault(session, _State())
 
-    def reply(self, session: str, message: str, history: list[Turn], lang: str) -> str | None:
-        """Handle a pending offer or a request for a person; None when the message is for the assistant."""
+    def reply(
+        self,
+        session: str,
+        message: str,
+        history: list[Turn],
+        lang: str,
+        earlier: Callable[[], list[dict]] | None = None,
+    ) -> str | None:
+        """Handle a pending offer or a request for a person; None when the message is for the assistant.
+        `earlier`: the conversation so far as masked {"role", "text"} turns (the log's rows); default: `history`."""
         with self._lock:
             state = self._get(session)
             email = EMAIL.search(message)
@@ -185,31 +239,161 @@ class HandoffDesk:
                 reason = "asked for a person"
             elif WANTS_PERSON.search(message):
                 state.offered = "asked for a person"
+                state.request = request_in(self.masker.mask(message)) or state.request
                 return TEXT.get(lang, TEXT["en"])["offer"]
             elif state.offered:
                 state.offered = ""  # they moved on: answer the question instead
                 return None
             else:
                 return None
-        return self._ticket(state, message, history, lang, email.group(0), reason)
+        return self._ticket(session, state, message, history, lang, email.group(0), reason, earlier)
 
-    def _ticket(self, state: _State, message: str, history: list[Turn], lang: str, email: str, reason: str) -> str:
+    def _ticket(
+        self,
+        session: str,
+        state: _State,
+        message: str,
+        history: list[Turn],
+        lang: str,
+        email: str,
+        reason: str,
+        earlier: Callable[[], list[dict]] | None,
+    ) -> str:
         state.offered = ""
         state.tickets += 1
-        transcript = []
-        for turn in history:
-            transcript.append({"role": "customer", "text": mask_pii(turn.question, self.region, self.keep)})
-            transcript.append({"role": "assistant", "text": mask_pii(turn.answer, self.region, self.keep)})
-        transcript.append({"role": "customer", "text": mask_pii(message, self.region, self.keep)})
-        ticket_id = self.tickets.create(email, reason, transcript)
+        if earlier is not None:
+            transcript = [dict(t) for t in earlier()]
+        else:
+            transcript = []
+            for turn in history:
+                transcript.append({"role": "customer", "text": self.masker.mask(turn.question)})
+                transcript.append({"role": "assistant", "text": self.masker.mask(turn.answer)})
+        masked = self.masker.mask(message)
+        transcript.append({"role": "customer", "text": masked})
+        request = request_in(masked) or state.request or _last_request(transcript)
+        state.request = ""
+        ticket_id = self.tickets.create(email, reason, transcript, session, request)
         return TEXT.get(lang, TEXT["en"])["created"].format(id=ticket_id)
 
-    def after_answer(self, session: str, declined: bool, lang: str) -> str | None:
-        """Count declines in a row; the offer to add after the second one (once, until answered)."""
+    def after_answer(self, session: str, declined: bool, lang: str, question: str = "") -> str | None:
+        """Count declines in a row; the offer to add after the second one (once, until answered). `question`: the
+        customer's message just answered (a declined one becomes the ticket's request)."""
         with self._lock:
             state = self._get(session)
             state.declines = state.declines + 1 if declined else 0
+            if declined and question:
+                state.request = request_in(self.masker.mask(question)) or state.request
             if state.declines >= 2 and not state.offered and state.tickets < MAX_TICKETS_PER_CONVERSATION:
                 state.offered = "declined twice"
                 return TEXT.get(lang, TEXT["en"])["offer"]
         return None
+
+    def forget(self, sessions: set[str]) -> None:
+        """Drop the hand-off state of these conversations (an erasure request)."""
+        with self._lock:
+            for session in sessions:
+                self._state.pop(session, None)
+
+
+# -- the customer's request, and FAQ entries from staff replies ----------------------------------------------------
+_PLACEHOLDER = re.compile(r"\[(?:name|address|email|phone|card|iban|ssn|id|passport|birthdate|account|pii)\]")
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|hola|buenas|buenos\s+d[ií]as|"
+    r"buenas\s+(?:tardes|noches)|estimad[oa]s?|querid[oa]s?)\b"
+    r"(?:\s+(?:there|all|team|everyone|again|\[name\]|[A-ZÁÉÍÓÚÑ][\w'’.-]*)){0,3}\s*(?:[,!.:;]+|\s|$)",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"(?:^|\n|(?<=[.!?])\s+)\s*(?:best(?:\s+(?:regards|wishes))?|kind\s+regards|regards|warm\s+regards|cheers|thanks|"
+    r"thank\s+you|many\s+thanks|sincerely|yours(?:\s+truly)?|talk\s+soon|take\s+care|saludos(?:\s+cordiales)?|"
+    r"un\s+saludo|atentamente|gracias|cordialmente|abrazos?)\b[^\n]{0,60}(?:\n[^\n]{0,60})?\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"\n\s*[-–—]+\s*[^\n]{0,60}\s*$")
+
+
+_INTRO = re.compile(
+    r"(?:(?:my\s+(?:e-?mail|name|number|phone|cell)(?:\s+(?:address|number))?\s+is|i'?m|i\s+am|this\s+is|it'?s|"
+    r"here'?s\s+my\s+e-?mail|soy|me\s+llamo|mi\s+(?:correo|nombre|n[uú]mero|tel[eé]fono)(?:\s+es)?|"
+    r"escr[ií]beme\s+a|write\s+to|reach\s+me\s+at|contact\s+me\s+at|email\s+me\s+at)\s*:?\s*)?"
+    r"\[(?:name|email|phone)\](?:\s+(?:here|aqu[ií]))?\s*[,.!;]?",
+    re.IGNORECASE,
+)
+
+
+def request_in(masked: str, drop_contacts: bool = False) -> str:
+    """What a (masked) customer message asks, once the request for a person and greetings are taken out; '' when
+    fewer than three words are left besides the customer's own name and contacts ('[email]', 'can I talk to a
+    human?', 'hi, I'm [name]'). `drop_contacts`: take '[name]', '[email]', '[phone]' and their lead-in ('my email
+    is') out too (an FAQ question); other placeholders stay: '[address]' left in makes the request personal."""
+    kept = []
+    for sentence in re.split(r"(?<=[.?!\n])\s+|\s*[¿¡]", masked):
+        cut = WANTS_PERSON.sub(" ", sentence)
+        while (m := _GREETING.match(cut)) and m.end() > 0:
+            cut = cut[m.end() :]
+        bare = re.sub(r"\s+", " ", _INTRO.sub(" ", cut)).strip(" ,;:-")
+        cut = bare if drop_contacts else re.sub(r"\s+", " ", cut).strip(" ,;:-")
+        if _words(bare) >= 3 or (cut and cut == sentence.strip() and _words(bare) > 0):
+            kept.append(cut)
+    text = " ".join(k for k in kept if k).strip(" ,.;:!-")
+    return text if _words(_INTRO.sub(" ", text)) >= 3 else ""
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[^\W\d_]{2,}", _PLACEHOLDER.sub(" ", text)))
+
+
+def _last_request(transcript: list[dict]) -> str:
+    for turn in reversed(transcript):
+        if turn.get("role") == "customer":
+            found = request_in(turn.get("text", ""))
+            if found:
+                return found
+    return ""
+
+
+@dataclass
+class FaqDraft:
+    """What *Save as FAQ entry* would publish, and why it may not ('' problems: it may)."""
+
+    question: str
+    answer: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def reply_without_greeting(reply: str) -> str:
+    """A staff reply without its salutation ('Hi Jane,') and sign-off ('Best, Tom'): what is left is the answer."""
+    text = reply.strip()
+    for _ in range(3):
+        m = _GREETING.match(text)
+        if not m or m.end() == 0:
+            break
+        text = text[m.end() :].lstrip()
+    text = _SIGNATURE.sub("", text)
+    text = _SIGN_OFF.sub("", text).strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def faq_draft(question: str, reply: str, masker: Masker) -> FaqDraft:
+    """An FAQ entry from a ticket: the customer's request and the staff reply without greeting or sign-off;
+    refused when the question is empty, only placeholders or personal, or the answer holds personal data."""
+    problems = []
+    asked = request_in(question, drop_contacts=True)
+    if not asked:
+        problems.append(
+            "the customer's message holds no question to answer (only a request for a person or their contact details)"
+        )
+    answer = reply_without_greeting(reply)
+    if not answer:
+        problems.append("the reply is empty once its greeting and sign-off are taken out")
+    personal = [f.placeholder for f in masker.findings(asked)] + [f.placeholder for f in masker.findings(answer)]
+    personal += _PLACEHOLDER.findall(asked) + _PLACEHOLDER.findall(answer)
+    if personal:
+        problems.append(
+            f"it holds personal data ({', '.join(sorted(set(personal)))}): an FAQ entry is shown to every customer"
+        )
+    return FaqDraft(asked, answer, problems)

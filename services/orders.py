@@ -396,6 +396,11 @@ class OrderDesk:
     def _text(self, lang: str, key: str) -> str:
         return TEXT.get(lang, TEXT["en"])[key].format(**self.contact)
 
+    def forget(self, conversation: str) -> None:
+        """Drop the order number and contact held for a conversation (an erasure request)."""
+        with self._lock:
+            self._slots.pop(conversation, None)
+
     def reply(self, conversation: str, message: str, lang: str = "en", client: str = "local") -> OrderReply | None:
         number = ORDER_NUMBER.search(message)
         email = EMAIL.search(message)

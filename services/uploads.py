@@ -146,6 +146,16 @@ def catalogue_preview(
     return preview_catalogue(name, text, currency=currency), False
 
 
+def personal_data_in(settings, *texts: str) -> str:
+    """The kinds of personal data in `texts` ('[email], [name]'), '' when none; the store's own published contacts
+    do not count."""
+    from base.pii import Masker
+
+    masker = Masker.of(settings)
+    kinds = {f.placeholder for text in texts for f in masker.findings(text)}
+    return ", ".join(sorted(kinds))
+
+
 STAFF_FAQ = "staff_faq.json"
 MAX_FAQ_QUESTION_CHARS = 300  # a staff-written FAQ question (customers may type up to assistant.MAX_QUESTION_CHARS)
 MAX_ANSWER_CHARS = 2000
@@ -166,6 +176,11 @@ def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = S
     flagged = find_instruction(question) or find_instruction(answer)
     if flagged:
         return UploadOutcome(source, "rejected", reason=f"reads like instructions to the assistant: “{flagged}”")
+    personal = personal_data_in(kb.settings, question, answer)
+    if personal:
+        return UploadOutcome(
+            source, "rejected", reason=f"holds personal data ({personal}): an FAQ entry is shown to every customer"
+        )
     kept = kb.kept_copy(source)
     try:
         body = faq_json_with_entry(kept.read_text(encoding="utf-8") if kept else None, question, answer)

@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from base.pii.checks import EMAIL, iban_ok, luhn_ok
 
@@ -129,14 +130,20 @@ class Masker:
         """What would be masked, without overlaps, left to right."""
         if not text or not text.strip():
             return []
-        from base.language import detect_language
+        countries = tuple(sorted(set(self.countries)))
+        return list(_findings(self.region.upper(), countries, tuple(self.keep), text, language))
 
-        lang = language if language in ("en", "es") else detect_language(text)
-        engine = _engine(self.region, tuple(sorted(set(self.countries))))
-        results = engine.analyze(text, lang)
-        kept = _Kept.of(self.keep)
-        spans = [Finding(r.entity_type, r.start, r.end) for r in results if not kept.covers(r, text)]
-        return _resolve(spans)
+    def identifiers(self, text: str) -> list[str]:
+        """The e-mail addresses and phone numbers in `text`, normalised (lower-case address, E.164 number), so the
+        same customer is found again however they wrote them ('jane dot doe at gmail dot com')."""
+        out = set()
+        for f in self.findings(text):
+            span = text[f.start : f.end]
+            if f.entity == "EMAIL_ADDRESS":
+                out.add(normalise_email(span))
+            elif f.entity == "PHONE_NUMBER":
+                out.add(normalise_phone(span, self.region))
+        return sorted(out)
 
     def mask(self, text: str, language: str | None = None) -> str:
         """`text` with every finding replaced by its placeholder."""
@@ -152,6 +159,40 @@ class Masker:
         """The masker of the configured store (`ASSISTANT_PHONE_REGION`, `ASSISTANT_PII_COUNTRIES`, contacts)."""
         keep = tuple(k for k in (settings.contact_email, settings.contact_phone, settings.contact_address) if k)
         return cls(settings.phone_region, tuple(settings.pii_countries), keep)
+
+
+@lru_cache(maxsize=1024)
+def _findings(region: str, countries: tuple[str, ...], keep: tuple[str, ...], text: str, language: str | None):
+    """Cached: a message is masked for the log, linked for erasure and checked by the hand-off desk."""
+    from base.language import detect_language
+
+    lang = language if language in ("en", "es") else detect_language(text)
+    results = _engine(region, countries).analyze(text, lang)
+    kept = _Kept.of(keep)
+    return tuple(_resolve([Finding(r.entity_type, r.start, r.end) for r in results if not kept.covers(r, text)]))
+
+
+def normalise_email(text: str) -> str:
+    """'Jane dot Doe (at) Gmail dot com' -> 'jane.doe@gmail.com'."""
+    s = text.lower()
+    s = re.sub(r"\s*[\(\[\{<]\s*(?:at|arroba)\s*[\)\]\}>]\s*|\s+(?:at|arroba|en)\s+|\s*@\s*", "@", s)
+    s = re.sub(
+        r"\s*[\(\[\{<]\s*(?:dot|punto|ponto|point)\s*[\)\]\}>]\s*|\s+(?:dot|punto|ponto|point)\s+|\s*\.\s*", ".", s
+    )
+    return re.sub(r"\s+", "", s)
+
+
+def normalise_phone(text: str, region: str = "US") -> str:
+    """A phone number in E.164 ('+14155552671'); its digits when libphonenumber cannot read it."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    return "+" + re.sub(r"\D", "", text) if text.strip().startswith("+") else re.sub(r"\D", "", text)
 
 
 def _resolve(spans: list[Finding]) -> list[Finding]:

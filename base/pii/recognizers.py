@@ -82,7 +82,7 @@ _TLD = (
     r"com|net|org|edu|gov|info|biz|io|co|me|es|mx|ar|cl|pe|br|uk|us|ca|de|fr|it|nl|be|pt|ie|au|nz|in|jp|cn|ch|at|se|"
     r"no|dk|fi|pl|cz|ru|za|eu|ve|uy|ec|bo|py|gt|cr|pa|do|cat|gal|online|shop|store|email|mail|xyz|app|dev|cc|tv"
 )
-_DOT = r"(?:\s*\.\s*|\s*[\(\[\{<]\s*(?:dot|punto|ponto|point)\s*[\)\]\}>]\s*|\s+(?:dot|punto|ponto|point)\s+)"
+_DOT = r"(?:\.|\s*[\(\[\{<]\s*(?:dot|punto|ponto|point)\s*[\)\]\}>]\s*|\s+(?:dot|punto|ponto|point)\s+)"
 _AT = r"(?:\s*@\s*|\s*[\(\[\{<]\s*(?:at|arroba)\s*[\)\]\}>]\s*|\s+(?:at|arroba|en)\s+)"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?"
 EMAIL_OBFUSCATED = re.compile(

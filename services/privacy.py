@@ -1,0 +1,120 @@
+"""Customers' personal data across every store of the product: erasure on request and retention.
+
+What the product stores about a customer, and where:
+- the conversation log (`feedback_db`): masked questions and answers, ratings, and the keyed hashes that link a
+  conversation to the e-mail addresses and phone numbers written in it (services/conversation_log.py);
+- hand-off tickets (`tickets_db`): the customer's e-mail (to reply), the masked transcript and request;
+- order lookups: nothing of their own; the log keeps a placeholder row in the conversation, failure counters live
+  in memory for `order_failure_window_minutes`;
+- in memory, per conversation: chat history, product filters, order slots, hand-off state (`Assistant.forget`).
+Fine-tuning files are built from the log when they are prepared: one prepared before an erasure must be prepared
+again (`python -m finetune.prepare`), and analytics and exports read the log as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from base.pii import Masker, normalise_email, normalise_phone
+from base.settings import Settings
+from services.conversation_log import ConversationLog, now_utc
+from services.handoff import TicketStore
+
+EXPIRY_EVERY = timedelta(hours=1)
+
+
+@dataclass
+class ErasureReport:
+    """What an erasure removed (counts), for the person who asked and for the records."""
+
+    identifiers: list[str]
+    conversations: int = 0
+    interactions: int = 0
+    ratings: int = 0
+    links: int = 0
+    tickets: int = 0
+    sessions: set[str] = field(default_factory=set, repr=False)
+
+    def lines(self) -> list[str]:
+        return [
+            f"conversations: {self.conversations}",
+            f"log rows (questions and answers): {self.interactions}",
+            f"ratings: {self.ratings}",
+            f"links to the customer: {self.links}",
+            f"tickets: {self.tickets}",
+        ]
+
+
+@dataclass
+class RetentionReport:
+    cutoff: datetime
+    interactions: int = 0
+    ratings: int = 0
+    links: int = 0
+    tickets: int = 0
+
+
+class PrivacyDesk:
+    """Erasure and retention over the conversation log and the tickets of one store."""
+
+    def __init__(
+        self,
+        log: ConversationLog,
+        tickets: TicketStore,
+        masker: Masker,
+        retention_days: int | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.log = log
+        self.tickets = tickets
+        self.masker = masker
+        self.retention_days = retention_days
+        self.clock = clock
+        self._last_expiry: datetime | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, clock: Callable[[], datetime] = now_utc) -> PrivacyDesk:
+        masker = Masker.of(settings)
+        return cls(
+            ConversationLog(settings.feedback_db, masker, clock),
+            TicketStore(settings.tickets_db),
+            masker,
+            settings.log_retention_days,
+            clock,
+        )
+
+    def forget(self, email: str | None = None, phone: str | None = None) -> ErasureReport:
+        """Remove every stored trace of the customer with this e-mail address and/or phone number: the log rows of
+        their conversations (questions, answers, ratings, links) and their tickets."""
+        if not (email or phone):
+            raise ValueError("give the customer's e-mail address or phone number")
+        identifiers = []
+        if email:
+            identifiers.append(normalise_email(email))
+        if phone:
+            identifiers.append(normalise_phone(phone, self.masker.region))
+        sessions = self.log.conversations_of(identifiers)
+        tickets, ticket_sessions = self.tickets.delete_for(normalise_email(email) if email else None, sessions)
+        sessions |= ticket_sessions
+        gone = self.log.delete_conversations(sessions)
+        return ErasureReport(identifiers, len(sessions), tickets=tickets, sessions=sessions, **gone)
+
+    def expire(self) -> RetentionReport | None:
+        """Delete what is older than the retention period; None when no period is set."""
+        if not self.retention_days:
+            return None
+        now = self.clock()
+        self._last_expiry = now
+        cutoff = now - timedelta(days=self.retention_days)
+        gone = self.log.expire(cutoff)
+        return RetentionReport(cutoff, tickets=self.tickets.expire(cutoff), **gone)
+
+    def tick(self) -> RetentionReport | None:
+        """`expire`, at most once per hour (the assistant calls this after each logged answer)."""
+        if not self.retention_days:
+            return None
+        if self._last_expiry is not None and self.clock() - self._last_expiry < EXPIRY_EVERY:
+            return None
+        return self.expire()
