@@ -19,12 +19,12 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from base.pii import EMAIL, Masker
 from chains.memory import Turn
-from services.conversation_log import connect
+from services.conversation_log import connect, now_utc
 
 WANTS_PERSON = re.compile(
     r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(human|person|agent|representative|someone|real person)|"
@@ -85,8 +85,10 @@ class Ticket:
 class TicketStore:
     """Tickets in SQLite (the Inbox page reads and writes them)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] = now_utc) -> None:
+        """`clock`: now, for tests of retention."""
         self.path = Path(path)
+        self.clock = clock
         self._lock = threading.Lock()
 
     def _con(self) -> sqlite3.Connection:
@@ -101,7 +103,7 @@ class TicketStore:
 
     def create(self, email: str, reason: str, transcript: list[dict], session_id: str = "", request: str = "") -> int:
         """A new open ticket; `transcript` and `request` must already be masked."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = self.clock().isoformat(timespec="seconds")
         with self._lock, self._con() as con:
             cur = con.execute(
                 "INSERT INTO tickets (created_at, status, email, reason, transcript, session_id, request) "
@@ -128,7 +130,7 @@ class TicketStore:
         """Record staff's answer (sending it by email is up to staff: no mail server is configured here)."""
         if not text.strip():
             raise ValueError("the answer is empty")
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = self.clock().isoformat(timespec="seconds")
         with self._lock, self._con() as con:
             con.execute(
                 "UPDATE tickets SET answer = ?, answered_at = ?, status = 'answered' WHERE id = ?",

@@ -79,7 +79,7 @@ class PrivacyDesk:
         masker = Masker.of(settings)
         return cls(
             ConversationLog(settings.feedback_db, masker, clock),
-            TicketStore(settings.tickets_db),
+            TicketStore(settings.tickets_db, clock),
             masker,
             settings.log_retention_days,
             clock,

@@ -202,6 +202,9 @@ _DETERMINER = re.compile(
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{TITLES})\.?\s+)+", re.IGNORECASE)
 
 
+_CONTRACTION = re.compile(r"[^\W\d_]+['’](?:m|s|re|ll|ve|d|t)", re.IGNORECASE)
+
+
 def _fold(word: str) -> str:
     import unicodedata
 
@@ -269,6 +272,8 @@ class NameCueRecognizer(LocalRecognizer):
         pass
 
     def _function_word(self, word: str) -> bool:
+        if _CONTRACTION.fullmatch(word):  # "I'm", "it's", "don't"
+            return True
         return word.lower() in self.stopwords or _fold(word) in self.stopwords
 
     def _first(self, word: str, tier: str, following: list[str]) -> bool:

@@ -395,18 +395,69 @@ def test_inbox_lists_a_ticket_and_staff_answer_it_and_save_it_as_an_faq_entry() 
             {"role": "customer", "text": "Do you sell replacement tent poles?"},
             {"role": "assistant", "text": "I'm sorry, I couldn't find that."},
         ],
+        session_id="s-poles",
+        request="Do you sell replacement tent poles?",
     )
     at = _sign_in(_app())
     at.switch_page("app_pages/admin_inbox.py").run()
     assert not at.exception, at.exception
     assert "Reply to: jane@example.com" in " ".join(c.value for c in at.caption)
     assert any("Do you sell replacement tent poles?" in t.value for t in at.text)
-    at.text_area(key=f"answer-{tid}").input("Yes: replacement poles are $19 each; email us the tent model.")
+    at.text_area(key=f"answer-{tid}").input("Hi Jane,\nyes: replacement poles are $19 each.\n\nBest,\nTom")
     next(b for b in at.button if b.label == "Save answer").click().run()
     assert f"Ticket #{tid}: answer recorded." in _messages(at)
     assert tickets.get(tid).status == "answered"
     next(b for b in at.button if b.label == "Save as FAQ entry").click().run()
     assert not at.exception, at.exception
+    # The preview: the customer's request, and the reply without greeting and sign-off, both editable.
+    assert at.text_input(key=f"faq-q-{tid}").value == "Do you sell replacement tent poles?"
+    assert at.text_area(key=f"faq-a-{tid}").value == "Yes: replacement poles are $19 each."
+    next(b for b in at.button if b.label == "Publish FAQ entry").click().run()
+    assert not at.exception, at.exception
     assert "FAQ entry added" in _messages(at)
     hits = _kb().search("replacement tent poles", 1)
-    assert hits and "$19 each" in hits[0].snippet
+    assert hits and "$19 each" in hits[0].snippet and "Jane" not in hits[0].snippet
+
+
+def test_inbox_refuses_an_faq_entry_from_a_ticket_with_no_question() -> None:
+    """Issue 25's leak through the page: the customer only asked for a person and gave an e-mail address."""
+    from services.handoff import TicketStore
+
+    tickets = TicketStore(get_settings().tickets_db)
+    tid = tickets.create(
+        "jane@example.com",
+        "asked for a person",
+        [{"role": "customer", "text": "can I talk to a human?"}, {"role": "customer", "text": "[email]"}],
+    )
+    at = _sign_in(_app())
+    at.switch_page("app_pages/admin_inbox.py").run()
+    at.text_area(key=f"answer-{tid}").input("Hi Jane, happy to help! Your refund is on its way.")
+    next(b for b in at.button if b.label == "Save as FAQ entry").click().run()
+    assert not at.exception, at.exception
+    assert any("holds no question" in w.value for w in at.warning)
+    publish = next(b for b in at.button if b.label == "Publish FAQ entry")
+    assert publish.disabled
+    assert "Jane" not in at.text_area(key=f"faq-a-{tid}").value  # the greeting went with her name
+    at.text_input(key=f"faq-q-{tid}").input("How long does a refund take?")
+    at.text_area(key=f"faq-a-{tid}").input("Jane, refunds take 5 days.").run()  # staff put a name back in
+    assert any("personal data ([name])" in w.value for w in at.warning)
+    assert next(b for b in at.button if b.label == "Publish FAQ entry").disabled
+    assert not any("happy to help" in h.snippet for h in _kb().search("[email]", 3))
+
+
+def test_personal_data_page_erases_a_customer_and_shows_how_text_is_stored() -> None:
+    from services.conversation_log import ConversationLog
+
+    log = ConversationLog(get_settings().feedback_db)
+    log.record("erase-me", "I'm Ana, ana@example.com: is the tent waterproof?", "Yes.", [], "extractive", False)
+    log.link("erase-me", "ana@example.com")
+    at = _sign_in(_app())
+    at.switch_page("app_pages/admin_privacy.py").run()
+    assert not at.exception, at.exception
+    at.text_input(key="forget-email").input("Ana@Example.com")
+    next(b for b in at.button if b.label == "Erase everything about this customer").click().run()
+    assert not at.exception, at.exception
+    assert any("conversations: 1" in s.value for s in at.success)
+    assert [r for r in log.rows() if r["session_id"] == "erase-me"] == []
+    at.text_area(key="mask-sample").input("I'm Jane Doe, 12 Oak Street").run()
+    assert any(t.value == "I'm [name], [address]" for t in at.text)
