@@ -4,6 +4,7 @@ happens here); `python -m eval.pii_report` reads the held-out test set once and 
 
     python -m eval.pii            # prints the tables and the dev set, misses listed
     python -m eval.pii --quiet    # numbers only
+    python -m eval.pii --ablation # names: spaCy's NER alone, the cue words alone, both
 """
 
 from __future__ import annotations
@@ -136,13 +137,67 @@ def print_report(tables: dict, chat: dict | None, quiet: bool) -> None:
             print("  EXTRA", m)
 
 
+class _Only:
+    """A masker view that keeps the findings of some recognizers only (the NER ablation)."""
+
+    def __init__(self, masker, prefixes: tuple[str, ...]) -> None:
+        self.masker, self.prefixes = masker, prefixes
+
+    def findings(self, text: str):
+        from base.language import detect_language
+        from base.pii import Finding, _engine, _resolve
+
+        engine = _engine(self.masker.region, tuple(sorted(set(self.masker.countries))))
+        results = engine.analyze(text, detect_language(text))
+        keep = [r for r in results if str(r.recognition_metadata.get("recognizer_name", "")).startswith(self.prefixes)]
+        return _resolve([Finding(r.entity_type, r.start, r.end) for r in keep])
+
+    def mask(self, text: str) -> str:
+        out = text
+        for f in sorted(self.findings(text), key=lambda f: f.start, reverse=True):
+            out = out[: f.start] + f.placeholder + out[f.end :]
+        return out
+
+
+class _RawNer(_Only):
+    """spaCy's PERSON/PER entities as the models give them, no filter (what the small models are worth alone)."""
+
+    def findings(self, text: str):
+        from base.language import detect_language
+        from base.pii import Finding, _engine
+
+        engine = _engine(self.masker.region, tuple(sorted(set(self.masker.countries))))
+        doc = engine.engine.nlp_engine.nlp[detect_language(text)](text)
+        return [Finding("PERSON", e.start_char, e.end_char) for e in doc.ents if e.label_ in ("PERSON", "PER")]
+
+
+def ner_ablation(masker, rows: list[dict]) -> dict:
+    """PERSON recall on the dev chat set with spaCy's NER alone, the cue words alone, and both."""
+    out = {}
+    for label, prefixes in (
+        ("spaCy NER only", ("SpacyPeople",)),
+        ("cue words only", ("NameCues",)),
+        ("both", ("SpacyPeople", "NameCues")),
+    ):
+        result = score_chat(_Only(masker, prefixes), rows)
+        out[label] = {k: v for k, v in result["recall"].items() if k.startswith("PERSON")}
+        out[label]["messages_without_pii_changed"] = result["messages_without_pii"]["changed"]
+        if label == "spaCy NER only (filtered)":
+            out[label]["missed"] = [m[2] for m in result["misses"] if m[0] == "PERSON"]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--ablation", action="store_true", help="PERSON recall of spaCy's NER alone vs cue words")
     args = parser.parse_args()
     from base.pii import Masker
 
     masker = Masker(keep=STORE_KEEP)
+    if args.ablation:
+        print(json.dumps(ner_ablation(masker, load("chat_names_addresses_dev.jsonl")), indent=1, ensure_ascii=False))
+        return
     tables = score_tables(masker)
     chat = score_chat(masker, load("chat_names_addresses_dev.jsonl"))
     print_report(tables, chat, args.quiet)

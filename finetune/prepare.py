@@ -40,11 +40,12 @@ import re
 import shutil
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from base.paths import ROOT
-from base.pii import mask_pii, pii_strings
+from base.pii import PLACEHOLDERS, pii_strings
+from base.pii import Masker as StoreMasker
 from base.text import print_now
 from base.types import Hit
 from chains.memory import Turn
@@ -310,18 +311,21 @@ def cited(answer: str, ex: Example) -> str:
 
 
 class Masker:
-    """PII masking as in the log, keeping the contact details the store publishes (in the settings and in the
-    example's own passages), so the model still learns to give the store's phone number."""
+    """Personal-data masking as in the log (the store's `base.pii.Masker`), keeping the contact details the store
+    publishes (in the settings and in the example's own passages), so the model still learns to give the store's
+    phone number."""
 
     def __init__(self, settings) -> None:
-        self.region = settings.phone_region
-        self.store = (settings.contact_email, settings.contact_phone)
+        self.masker = StoreMasker.of(settings)
 
     def __call__(self, text: str, passages: str = "") -> str:
-        return mask_pii(text, self.region, (*self.store, *pii_strings(passages, self.region)))
+        if not passages:
+            return self.masker.mask(text)
+        keep = (*self.masker.keep, *pii_strings(passages, self.masker.region))
+        return replace(self.masker, keep=keep).mask(text)
 
 
-MASKS = ("[email]", "[phone]", "[card]", "[iban]", "[ssn]")
+MASKS = tuple(sorted(set(PLACEHOLDERS.values())))
 
 
 def chat_dicts(messages: list) -> list[dict]:

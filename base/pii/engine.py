@@ -14,8 +14,9 @@ from presidio_analyzer import AnalyzerEngine, LocalRecognizer, RecognizerRegistr
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from base.pii import PHONE_REGIONS, checks
+import base.pii.checks as checks
 from base.pii.checks import EMAIL
+from base.pii.kinds import PHONE_REGIONS
 from base.pii.recognizers import (
     SHOP_NUMBER_CUE,
     NameCueRecognizer,

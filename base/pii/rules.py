@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from base.pii import checks
+import base.pii.checks as checks
 from base.pii.recognizers import CARD, EMAIL_OBFUSCATED, IBAN, SHOP_NUMBER_CUE, SSN, Rule, _cue, _real_obfuscation
 
 I = re.IGNORECASE  # noqa: E741  (the flag as `re` names it)

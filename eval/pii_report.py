@@ -1,0 +1,56 @@
+"""The personal-data report: the tables (must_mask by type, must_keep) and the **held-out** chat set of names and
+addresses (tests/fixtures/pii/chat_names_addresses_test.jsonl), read once here and nowhere else; tuning reads the dev
+set only (`python -m eval.pii`). Writes eval/results/pii_report.json stamped with the commit and the command.
+
+    python -m eval.pii_report
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from base.paths import ROOT
+from eval.pii import STORE_KEEP, load, print_report, score_chat, score_tables
+
+RESULT = ROOT / "eval" / "results" / "pii_report.json"
+
+
+def main() -> None:
+    from base.pii import Masker
+
+    masker = Masker(keep=STORE_KEEP)
+    tables = score_tables(masker)
+    chat = score_chat(masker, load("chat_names_addresses_test.jsonl"))
+    print_report(tables, chat, quiet=False)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "base/pii"], cwd=ROOT, capture_output=True, text=True)
+    report = {
+        "commit": commit.stdout.strip() + (" (base/pii modified)" if dirty.stdout.strip() else ""),
+        "command": "python -m eval.pii_report",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "must_mask": tables["must_mask"],
+        "must_keep": tables["must_keep"],
+        "must_mask_missed": tables["misses"],
+        "must_keep_changed": tables["changed"],
+        "chat_test": {
+            k: chat[k]
+            for k in (
+                "recall",
+                "names_and_addresses",
+                "messages_without_pii",
+                "findings_outside_gold_spans",
+                "misses",
+                "false_positives",
+                "extra",
+            )
+        },
+    }
+    RESULT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {RESULT.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
