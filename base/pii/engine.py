@@ -88,8 +88,10 @@ class _NlpEngine(SpacyNlpEngine):
 
     def _doc_to_nlp_artifact(self, doc, language):
         from presidio_analyzer.nlp_engine import NlpArtifacts
+        from spacy.tokens import Span
 
-        entities = [e for e in doc.ents if e.label_ in ("PERSON", "PER")]
+        # Spanish tags people PER, English PERSON: one label for Presidio's recognizer, which matches it exactly.
+        entities = [Span(doc, e.start, e.end, label="PERSON") for e in doc.ents if e.label_ in ("PERSON", "PER")]
         return NlpArtifacts(
             entities=entities,
             tokens=doc,
@@ -117,7 +119,7 @@ class PhoneRecognizer(LocalRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        if len(checks.digits(text)) < 7:
+        if not _DIGIT_RUN.search(text):  # no seven digits joined only by separators: no phone number here
             return []
         spans = []
         for m in PhoneNumberMatcher(text, self.region, leniency=Leniency.STRICT_GROUPING):
@@ -139,6 +141,9 @@ class PhoneRecognizer(LocalRecognizer):
                     if _phone_cue(text[max(0, m.start - 40) : m.start]) and not _shop_number(text, m.start, m.end):
                         spans.append((m.start, m.end))
         return [RecognizerResult("PHONE_NUMBER", s, e, 0.9) for s, e in spans]
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[\s().+/-]{0,3}\d){6,}")
 
 
 def _shop_number(text: str, start: int, end: int) -> bool:

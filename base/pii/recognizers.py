@@ -199,6 +199,9 @@ _DETERMINER = re.compile(
     r"su|sus|tu|tus)\s+)$",
     re.IGNORECASE,
 )
+_PRODUCT_BEFORE = re.compile(
+    r"\b(?:the|this|that|el|la|los|las|un|una|este|esta|ese|esa)\s+([a-záéíóúñü]+)\s+$", re.IGNORECASE
+)
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{TITLES})\.?\s+)+", re.IGNORECASE)
 
 
@@ -380,6 +383,9 @@ class NerNameFilter:
         words = re.findall(_NAME_TOKEN, span)
         if not words or re.search(r"\d|@", span) or _DETERMINER.search(text[max(0, start - 12) : start]):
             return None
+        product = _PRODUCT_BEFORE.search(text[max(0, start - 30) : start])
+        if product and not re.fullmatch(RELATION, product.group(1), re.IGNORECASE):
+            return None  # 'la manta Bianca', 'el vestido Margot': a product's name after its kind
         if self.lexicon.is_place(span):
             return None
         for word in words:
