@@ -418,6 +418,18 @@ def cmd_mask(args: argparse.Namespace) -> int:
     from base.settings import get_settings
 
     masker = Masker.of(get_settings())
+    if args.stored:
+        from services.privacy import PrivacyDesk
+
+        desk = PrivacyDesk.of(get_settings())
+
+        def show(done: int, total: int) -> None:
+            print(f"  conversation log: {done}/{total} rows", file=sys.stderr, flush=True)
+
+        rows = desk.log.remask(show)
+        tickets = desk.tickets.remask(desk.masker)
+        print(f"masked again with the current rule: {rows} log rows changed, {tickets} tickets changed")
+        return 0
     for line in sys.stdin:
         text = line.rstrip("\n")
         if args.json:
@@ -521,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("seed",))
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--if-missing", action="store_true")
-    add("mask", cmd_mask, "print each line of stdin as the conversation log would store it (personal data masked)")
+    p = add("mask", cmd_mask, "print each line of stdin as the conversation log would store it (personal data masked)")
+    p.add_argument("--stored", action="store_true", help="instead: mask the stored log and tickets again (upgrades)")
     p = add("forget", cmd_forget, "erase a customer's conversations and tickets, or apply the retention period")
     p.add_argument("--email", help="the customer's e-mail address")
     p.add_argument("--phone", help="the customer's phone number")

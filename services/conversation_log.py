@@ -209,6 +209,26 @@ class ConversationLog:
                 )
         return self.delete_conversations(old)
 
+    def remask(self, progress=None) -> int:
+        """Mask every stored row again with the current rule (rows logged before names and addresses were masked);
+        returns how many rows changed. `progress(done, total)` is called every 100 rows."""
+        rows = self.rows()
+        changed = 0
+        with self._lock, self._con() as con:
+            for n, row in enumerate(rows, 1):
+                new = [self.masker.mask(row[k]) if row[k] else row[k] for k in ("question", "answer", "standalone")]
+                if new != [row["question"], row["answer"], row["standalone"]]:
+                    con.execute(
+                        "UPDATE interactions SET question = ?, answer = ?, standalone = ? WHERE id = ?",
+                        (*new, row["id"]),
+                    )
+                    changed += 1
+                if progress is not None and (n % 100 == 0 or n == len(rows)):
+                    progress(n, len(rows))
+        if changed:
+            self.vacuum()
+        return changed
+
     def vacuum(self) -> None:
         """Rewrite the file so deleted rows leave no bytes behind."""
         with self._lock:

@@ -167,6 +167,23 @@ class TicketStore:
             self.vacuum()
         return gone
 
+    def remask(self, masker: Masker) -> int:
+        """Mask every ticket's transcript and request again with the current rule; returns how many changed."""
+        changed = 0
+        for ticket in self.list():
+            transcript = [{**t, "text": masker.mask(t.get("text", ""))} for t in ticket.transcript]
+            request = masker.mask(ticket.request)
+            if transcript != ticket.transcript or request != ticket.request:
+                with self._lock, self._con() as con:
+                    con.execute(
+                        "UPDATE tickets SET transcript = ?, request = ? WHERE id = ?",
+                        (json.dumps(transcript, ensure_ascii=False), request, ticket.id),
+                    )
+                changed += 1
+        if changed:
+            self.vacuum()
+        return changed
+
     def vacuum(self) -> None:
         with self._lock:
             con = connect(self.path)

@@ -181,3 +181,18 @@ def test_cli_forget_and_expired(tmp_path: Path) -> None:
     env["ASSISTANT_LOG_RETENTION_DAYS"] = "30"
     expired = _cli("forget", "--expired", "--json", env=env)
     assert expired.returncode == 0 and json.loads(expired.stdout)["interactions"] >= 0
+
+
+def test_rows_logged_before_names_were_masked_are_masked_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    log = ConversationLog(tmp_path / "old.sqlite3", Masker())
+    row = log.record("s", "Do gift cards expire?", "No.", [], "extractive", False)
+    with sqlite3.connect(log.path) as con:  # what an older version stored as typed
+        con.execute("UPDATE interactions SET question = ? WHERE id = ?", ("I'm Jane Doe, 12 Oak Street", row))
+    tickets = TicketStore(tmp_path / "t.sqlite3")
+    tickets.create("j@example.com", "declined twice", [{"role": "customer", "text": "I'm Jane Doe"}], "s", "")
+    assert log.remask() == 1 and tickets.remask(Masker()) == 1
+    assert log.rows()[0]["question"] == "I'm [name], [address]"
+    assert tickets.list()[0].transcript[0]["text"] == "I'm [name]"
+    assert b"Oak" not in log.path.read_bytes() and log.remask() == 0
