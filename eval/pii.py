@@ -1,6 +1,7 @@
 """Personal-data masking on the hand-written tables (tests/fixtures/pii/): recall by entity type, look-alikes
-masked by mistake, and names and addresses in chat messages. This script reads the **dev** chat set only (tuning
-happens here); `python -m eval.pii_report` reads the held-out test set once and writes the result file.
+masked by mistake, and names and addresses in chat messages. This script reads the **dev** chat sets only (tuning
+happens here: `dev`, and `dev2`, written later by another hand); `python -m eval.pii_report` reads a held-out set
+once and writes the result file.
 
     python -m eval.pii            # prints the tables and the dev set, misses listed
     python -m eval.pii --quiet    # numbers only
@@ -195,15 +196,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--ablation", action="store_true", help="PERSON recall of spaCy's NER alone vs cue words")
+    parser.add_argument("--set", default="dev", choices=("dev", "dev2"), help="the dev chat set (default: dev)")
     args = parser.parse_args()
     from base.pii import Masker
 
     masker = Masker(keep=STORE_KEEP)
     if args.ablation:
-        print(json.dumps(ner_ablation(masker, load("chat_names_addresses_dev.jsonl")), indent=1, ensure_ascii=False))
+        rows = load(f"chat_names_addresses_{args.set}.jsonl")
+        print(json.dumps(ner_ablation(masker, rows), indent=1, ensure_ascii=False))
         return
     tables = score_tables(masker)
-    chat = score_chat(masker, load("chat_names_addresses_dev.jsonl"))
+    chat = score_chat(masker, load(f"chat_names_addresses_{args.set}.jsonl"))
     print_report(tables, chat, args.quiet)
 
 

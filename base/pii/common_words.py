@@ -12,6 +12,9 @@ def _words(text: str) -> frozenset[str]:
 
 COMMON = _words(
     """
+    agent driver courier guy lady man woman person someone somebody everyone nobody
+    mercado pago valentine valentines said says told asked called sent got gave put ordered bought returned
+    refund refunds order orders still not here there waiting delivered received arrived missing broken
     abril adidas afternoon agosto alegria alegría amazon amber amiga amigo amparo angel apple april art august
     autumn ayer azul año baby banks beach bell ben best big bill black blanca blanco bob brook brown buck bud
     buenas buenos bunny candy case cash central chance chase chip cielo client color colour consuelo cookie
@@ -36,6 +39,15 @@ COMMON = _words(
 # and the US states (base/pii/engine.py).
 PLACES = _words(
     """
+    alberta ontario quebec québec manitoba saskatchewan yukon nunavut nova scotia brunswick newfoundland labrador
+    columbia victoria queensland tasmania wales scotland england ulster leinster munster connacht cork kerry galway
+    jalisco sonora chihuahua coahuila durango sinaloa nayarit colima michoacán michoacan guerrero oaxaca chiapas
+    tabasco campeche yucatán yucatan quintana roo puebla tlaxcala hidalgo morelos querétaro queretaro guanajuato
+    zacatecas tamaulipas veracruz aguascalientes baja california andalucía andalucia cataluña catalunya galicia
+    asturias cantabria navarra aragón aragon murcia extremadura castilla mancha rioja canarias baleares euskadi
+    antioquia cundinamarca santander boyacá boyaca córdoba cordoba mendoza tucumán tucuman salta neuquén neuquen
+    chubut misiones corrientes entre ríos rios buenos aires patagonia araucanía araucania biobío biobio valparaíso
+    valparaiso arequipa cusco cuzco piura loreto
     argentina austin bogota bogotá boston brasil brazil brooklyn cali camden canada canadá carolina chad chelsea
     chile china clinton colombia dakota dallas denver eeuu espana españa europa europe florence georgia houston
     india israel jackson jordan kenya lima lincoln london lourdes madison madrid medellin medellín mexico
@@ -51,5 +63,15 @@ NEVER = _words(
     february friday halloween january jueves julio july june junio lunes march martes marzo may mayo miercoles
     miércoles monday navidad november noviembre october octubre pascua prime sabado saturday september
     septiembre setiembre soporte sunday support sábado team thanksgiving thursday tuesday viernes wednesday
+    """
+)
+
+# Spanish given names that are also words ('dolores': pains, 'socorro': help): everyday words after a weak cue, but
+# names after a relation ('mi abuela dolores', 'my grandma dolores') in any case.
+NAME_WORDS = _words(
+    """
+    dolores consuelo amparo socorro rocio rocío pilar mercedes angeles ángeles esperanza gloria victoria luz paz
+    rosa cruz reyes nieves soledad milagros concepcion concepción asuncion asunción flor sol mar cielo estrella
+    perla blanca azucena violeta margarita jazmin jazmín camelia alegria alegría caridad fe remedios montserrat
     """
 )

@@ -50,8 +50,16 @@ class Rule:
 class RuleRecognizer(LocalRecognizer):
     """The rules above as one Presidio recognizer per language."""
 
-    def __init__(self, rules: Sequence[Rule], language: str, name: str = "ShopRules") -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        language: str,
+        name: str = "ShopRules",
+        extend: Callable[[str, int, int], tuple[int, int]] | None = None,
+    ) -> None:
+        """`extend`: grows an address found by a rule over the parts written around it (unit, city, postcode)."""
         self.rules = list(rules)
+        self.extend = extend
         entities = sorted({r.entity for r in self.rules})
         super().__init__(supported_entities=entities, supported_language=language, name=f"{name}-{language}")
 
@@ -73,6 +81,8 @@ class RuleRecognizer(LocalRecognizer):
                     continue
                 if rule.veto is not None and rule.veto.search(before[-40:]):
                     continue
+                if rule.entity == "ADDRESS" and self.extend is not None:
+                    start, end = self.extend(text, start, end)
                 found.append(RecognizerResult(rule.entity, start, end, 0.9))
         return found
 
@@ -115,7 +125,10 @@ NAME_CUE_STRONG = (
     r"under\s+the\s+name(?:\s+of)?|in\s+the\s+name\s+of|the\s+name\s+(?:to|from|on\s+\w+\s+to)|"
     r"me\s+llamo|mi\s+nombre\s+es|mi\s+nombre\s+completo\s+es|nombre\s*[:=]|nombre\s+completo\s*:?|"
     r"a\s+nombre\s+de|bajo\s+el\s+nombre\s+de|el\s+nombre\s+(?:a|de|por)|meu\s+nome\s+[eé]|"
-    r"je\s+m'appelle|ich\s+hei(?:ß|ss)e"
+    r"je\s+m'appelle|ich\s+hei(?:ß|ss)e|(?:his|her|their|my|your|[a-z]+'s|[a-z]+s')\s+(?:full\s+)?name\s+(?:is|was|'s)|"
+    r"(?:his|her|their|my)\s+name,|under\s+(?:his|her|my|their)\s+name(?:\s+(?:of|is))?|name\s+on\s+(?:it|the\s+\w+)"
+    r"(?:\s+(?:is|should\s+be|must\s+be))?\s*:?|se\s+llama|me\s+llaman|se\s+llamaba|su\s+nombre\s+es|"
+    r"call\s+me|i\s+go\s+by|goes\s+by|me\s+dicen|le\s+dicen|todos\s+me\s+dicen"
 )
 # Medium: a known first name after it is a name, in any case ('this is jane', 'soy lupita', 'thanks, Bob').
 NAME_CUE_MEDIUM = (
@@ -124,7 +137,9 @@ NAME_CUE_MEDIUM = (
     r"un\s+saludo|att|attn|atte|hi|hello|hey|dear|hola|estimad[oa]|querid[oa]|signed|firma|recipient(?:\s+is)?|"
     r"destinatari[oa](?:\s+es)?|recoge|recoger|recogerlo|recogerla|reciba|recibe|recibir[aá]|pick\s+up|"
     r"picks\s+up|picking\s+up|named|llamad[oa]|called|signed\s+by|on\s+behalf\s+of|de\s+parte\s+de|"
-    r"en\s+nombre\s+de|c/o|care\s+of|attention|atenci[oó]n"
+    r"en\s+nombre\s+de|c/o|care\s+of|attention|atenci[oó]n|happy\s+birthday|happy\s+bday|merry\s+christmas|"
+    r"congrats|congratulations|love\s+from|love|xoxo|feliz\s+cumple(?:años)?|feliz\s+navidad|felicidades|"
+    r"felicitaciones|te\s+quiere|te\s+queremos|con\s+cariño|de\s+parte\s+de|under|bajo"
 )
 # Weak: only a capitalised known first name after it ('a gift for Maria', 'from Tom and Jack').
 NAME_CUE_WEAK = r"for|para|to|from|by|with|con|de|and|y|is|es|a|than|que|as|como|ask|pregunte\s+por|ask\s+for"
@@ -137,7 +152,9 @@ RELATION = (
     r"coworker|partner|girlfriend|boyfriend|fianc[eé]e?|aunt|uncle|cousin|grandma|grandmother|grandpa|"
     r"grandfather|nephew|niece|roommate|flatmate|landlord|assistant|secretary|esposa|esposo|mujer|marido|hermana|"
     r"hermano|madre|mam[aá]|padre|pap[aá]|hij[oa]|amig[oa]|vecin[oa]|novi[oa]|pareja|t[ií][oa]|abuel[oa]|prim[oa]|"
-    r"jef[ae]|compañer[oa]|sobrin[oa]|suegr[oa]|cuñad[oa]|nuera|yerno|ahijad[oa]|madrina|padrino"
+    r"jef[ae]|compañer[oa]|sobrin[oa]|suegr[oa]|cuñad[oa]|nuera|yerno|ahijad[oa]|madrina|padrino|nana|nan|granny|"
+    r"gran|grams|gramps|abue|abuelit[oa]|tit[oa]|auntie|aunty|kid|kids|son's|daughter's|courier|driver|"
+    r"repartidor|cartero|mensajero|portero|conserje|doorman|concierge|mailman|postman|agent|asesor[a]?"
 )
 _LETTER = r"[^\W\d_]"
 _NAME_TOKEN = rf"{_LETTER}(?:{_LETTER}|['’-](?={_LETTER}))*"
@@ -150,7 +167,8 @@ NAME_AFTER_CUE = re.compile(
 )
 NAME_BEFORE_CUE = re.compile(
     rf"(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,3}})[\s,]+(?P<cue>aqu[ií]|here|speaking|al\s+habla|"
-    rf"hablando|writing|again|otra\s+vez|de\s+nuevo|de\s+nueva\s+cuenta)\b",
+    rf"hablando|writing|again|otra\s+vez|de\s+nuevo|de\s+nueva\s+cuenta|called|said|told|asked|says|wrote|"
+    rf"llam[oó]|dijo|me\s+dijo|pregunt[oó])\b",
     re.IGNORECASE,
 )
 _MESSAGE_START = re.compile(
@@ -194,6 +212,9 @@ NAME_PARTICLES = {
     "al-",
     "abu",
 }
+_RELATION_CUE = re.compile(
+    rf"^(?:(?:my|mi|mis|our|nuestr[oa]|la|el|a\s+mi|to\s+my|for\s+my|para\s+mi)\s+)?(?:{RELATION})$", re.IGNORECASE
+)
 _DETERMINER = re.compile(
     r"(?:\b(?:the|this|that|these|those|our|your|their|an?|el|la|los|las|un|una|este|esta|ese|esa|nuestr[oa]s?|"
     r"su|sus|tu|tus)\s+)$",
@@ -202,6 +223,8 @@ _DETERMINER = re.compile(
 _PRODUCT_BEFORE = re.compile(
     r"\b(?:the|this|that|el|la|los|las|un|una|este|esta|ese|esa)\s+([a-záéíóúñü]+)\s+$", re.IGNORECASE
 )
+_TITLE_WORD = re.compile(rf"(?:{TITLES})", re.IGNORECASE)
+_COMPANY = re.compile(r"sac|sa|sas|sl|slu|srl|llc|inc|ltd|ltda|gmbh|corp|co|plc|bv|nv|ag|spa|cia", re.IGNORECASE)
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{TITLES})\.?\s+)+", re.IGNORECASE)
 
 
@@ -226,12 +249,14 @@ class NameLexicon:
         common: Iterable[str],
         places: Iterable[str],
         never: Iterable[str] = (),
+        name_words: Iterable[str] = (),
     ) -> None:
         self.first = {_fold(w) for w in first}
         self.last = {_fold(w) for w in last}
         self.common = {_fold(w) for w in common}
         self.places = {_fold(w) for w in places}
         self.never = {_fold(w) for w in never}
+        self.name_words = {_fold(w) for w in name_words}
 
     def is_first_any(self, word: str) -> bool:
         """A first name somewhere, everyday word or not ('Rosa', 'Jack', 'Dolores'), never a month or a day."""
@@ -285,6 +310,12 @@ class NameCueRecognizer(LocalRecognizer):
         if tier == "strong":
             return True
         capital = _capitalised(word)
+        if tier == "relation":  # 'my sister jess', 'mi abuela dolores': a first name in any case
+            if self.lexicon.is_first_any(word) and (
+                capital or not self.lexicon.is_common(word) or _fold(word) in self.lexicon.name_words
+            ):
+                return True
+            return capital and not self.lexicon.is_common(word) and not self.lexicon.is_place(word)
         if tier == "medium":
             if capital and self.lexicon.is_first_any(word):
                 return True
@@ -293,6 +324,8 @@ class NameCueRecognizer(LocalRecognizer):
             return self.lexicon.is_first(word) or (capital and not self.lexicon.is_place(word) and len(word) > 1)
         if not capital or self.lexicon.is_place(word):
             return False
+        if following and self.lexicon.is_place(f"{word} {following[0]}"):
+            return False  # 'to Nova Scotia', 'a San Juan'
         if self.lexicon.is_first_any(word):
             return True
         # 'para Kenji Yamamoto': two capitalised words, one a known name, none an everyday word
@@ -305,11 +338,13 @@ class NameCueRecognizer(LocalRecognizer):
             and (self.lexicon.is_known(word) or self.lexicon.is_known(nxt[0]))
         )
 
-    def _next(self, word: str, lowercase_ok: bool) -> bool:
-        if self._function_word(word):
+    def _next(self, word: str, lowercase_ok: bool, strong: bool = False) -> bool:
+        if self._function_word(word) or _TITLE_WORD.fullmatch(word):
             return False
         if _capitalised(word):
             return True
+        if strong:  # 'a nombre de ana belen sotomayor': after a strong cue, any word but an everyday one
+            return not self.lexicon.is_common(word) and len(word) > 2
         return lowercase_ok and self.lexicon.is_known(word)
 
     def _take(self, words: list[re.Match], tier: str) -> list[re.Match]:
@@ -323,7 +358,7 @@ class NameCueRecognizer(LocalRecognizer):
             ok = (
                 self._first(word, tier, [x.group(0) for x in words[n + 1 :]])
                 if not kept
-                else self._next(word, tier == "strong" or not _capitalised(kept[0].group(0)))
+                else self._next(word, tier == "strong" or not _capitalised(kept[0].group(0)), tier == "strong")
             )
             if not ok:
                 break
@@ -337,9 +372,17 @@ class NameCueRecognizer(LocalRecognizer):
         found = []
         for m in _overlapping(NAME_AFTER_CUE, text, "cue"):
             cue = " ".join(m.group("cue").split())
-            tier = "strong" if _STRONG.match(cue) else "medium" if _MEDIUM.match(cue) else "weak"
+            tier = (
+                "strong"
+                if _STRONG.match(cue)
+                else "relation"
+                if _RELATION_CUE.match(cue)
+                else "medium"
+                if _MEDIUM.match(cue)
+                else "weak"
+            )
             kept = self._take(list(re.finditer(_NAME_TOKEN, m.group("name"))), tier)
-            if kept:
+            if kept and not any(_COMPANY.fullmatch(w.group(0)) for w in kept):
                 base = m.start("name")
                 found.append(RecognizerResult("PERSON", base + kept[0].start(), base + kept[-1].end(), 0.8))
         for m in NAME_BEFORE_CUE.finditer(text):
@@ -373,6 +416,9 @@ class NerNameFilter:
         self.lexicon = lexicon
         self.stopwords = stopwords
 
+    def _everyday(self, word: str) -> bool:
+        return word.lower() in self.stopwords or self.lexicon.is_common(word) or bool(_TITLE_WORD.fullmatch(word))
+
     def trim(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """The span to mask, or None when it is not a person."""
         span = text[start:end]
@@ -388,13 +434,21 @@ class NerNameFilter:
             return None  # 'la manta Bianca', 'el vestido Margot': a product's name after its kind
         if self.lexicon.is_place(span):
             return None
+        tokens = list(re.finditer(_NAME_TOKEN, span))
+        while tokens and self._everyday(tokens[-1].group(0)):  # 'Gabriela Rossi Order': the name, not 'Order'
+            tokens.pop()
+        while tokens and self._everyday(tokens[0].group(0)):
+            tokens.pop(0)
+        if not tokens:
+            return None
+        start, end = start + tokens[0].start(), start + tokens[-1].end()
+        words = [t.group(0) for t in tokens]
         for word in words:
             if word.lower() in NAME_PARTICLES:
                 continue
-            low = word.lower()
-            if low in self.stopwords or self.lexicon.is_common(word):
+            if self._everyday(word) or not (_capitalised(word) or self.lexicon.is_known(word)):
                 return None
-            if not (_capitalised(word) or self.lexicon.is_known(word)):
+            if _COMPANY.fullmatch(word):
                 return None
         if len(words) == 1 and not self.lexicon.is_known(words[0]):
             return None

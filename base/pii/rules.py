@@ -5,6 +5,7 @@ cards written with slashes, and e-mails written to get past filters. Each is a `
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import base.pii.checks as checks
 from base.pii.recognizers import CARD, EMAIL_OBFUSCATED, IBAN, SHOP_NUMBER_CUE, SSN, Rule, _cue, _real_obfuscation
@@ -87,7 +88,7 @@ UNIT = (
 )
 STRONG_SUFFIX = (
     r"street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|terrace|ter|highway|hwy|parkway|"
-    r"pkwy|crescent|cres|close|cl|avenida|place|pl"
+    r"pkwy|crescent|cres|close|cl|avenida|place|pl|concourse|expressway|expy|turnpike|tpke|freeway|fwy"
 )
 WEAK_SUFFIX = (
     r"way|circle|cir|square|sq|row|walk|mews|gardens|gdns|grove|hill|park|trail|trl|loop|path|plaza|alley|heights|"
@@ -143,7 +144,8 @@ ES_TYPE = (
     r"cr\.?|diagonal|dg\.?|transversal|tv\.?|jir[oó]n|jr\.?|rua|rúa|r\.|camino|cno\.?|ronda|traves[ií]a|trav\.?|"
     r"bulevar|boulevard|blvd\.?|calzada|calz\.?|callej[oó]n|privada|priv\.?|prolongaci[oó]n|prol\.?|pasaje|psje\.?|"
     r"pje\.?|carretera|ctra\.?|urbanizaci[oó]n|urb\.?|glorieta|alameda|autopista|circuito|cerrada|andador|"
-    r"via|viale|piazza|corso|largo|rue|boulevard|bd|chemin|all[ée]e|impasse|quai|cours|travessa|estrada|rodovia"
+    r"via|viale|piazza|corso|largo|rue|boulevard|bd|chemin|all[ée]e|impasse|quai|cours|travessa|estrada|rodovia|"
+    r"rambla|carrer|passeig|pla[cç]a|avinguda|av\.?|ctra|calle"
 )
 _ES_NAME_WORD = r"(?:[A-Za-zÀ-ÖØ-öø-ÿ0-9'.’-]+)"
 _ES_UNIT_WORD = (
@@ -153,7 +155,7 @@ _ES_UNIT_WORD = (
 )
 _ES_UNIT = (
     rf"(?:,?\s*{_ES_UNIT_WORD}\s*(?:\d{{1,4}}(?!\d)(?:[ºª°]|[oa](?![a-z]))?|[A-Z]\b)"
-    rf"|,?\s*(?:\d{{1,3}}(?![\d-])(?:\s?[ºª°]|[oa](?![a-z]))?|[A-Z]\b))\s*(?:[A-Za-z]\b|izq(?:uierda|da)?\.?|"
+    rf"|,?\s*(?:\d{{1,3}}(?![\d-])(?:\s?[ºª°]|[oa](?![a-z]))?|[A-Z]\b))\s*(?:[A-Za-z]\b|izq(?:uierda|da)?\.?|izda\.?|"
     rf"dcha\.?|der(?:echa)?\.?|ctro\.?|centro|esq\.?)?|,?\s*(?:bajo|[áa]tico|entresuelo|principal|"
     rf"sobre\s?[áa]tico)(?:\s+[A-Z]\b)?"
 )
@@ -169,13 +171,19 @@ _ES_TAIL = (
 ES_STREET = re.compile(
     rf"(?<![\w])(?:{ES_TYPE})\s+(?:(?:de|del|da|do|dos|das|di|de\s+la|de\s+los|de\s+las)\s+)?"
     rf"{_ES_NAME_WORD}(?:\s+{_ES_NAME_WORD}){{0,4}}?,?\s*(?:n[ºo°]\.?\s*|#\s*|num\.?\s*|n[uú]mero\s*|nro\.?\s*)?"
-    rf"(?:[NSEO]\s?)?\d{{1,5}}[A-Za-z]?(?:\s*(?:sur|norte|este|oeste|bis))?(?:\s*[-–]\s*\d{{1,4}}[A-Za-z]?)?"
+    rf"(?:[NSEO]\s?)?\d{{1,5}}[A-Za-z]?(?:\s*(?:sur|norte|este|oeste|bis))?(?:\s*[-–]?\s*\d{{1,4}}[A-Za-z]?)?"
     rf"(?!\s*(?:%|€|\$|usd|eur|mxn|ars|x\s*\d|cm|mm|kg|m\b))"
     rf"(?:\s+(?:y|e|esq\.?|esquina(?:\s+con)?)\s+(?-i:[A-ZÀ-Ö][\wáéíóúñ]+)(?:\s+(?-i:[A-ZÀ-Ö][\wáéíóúñ]+)){{0,2}})?"
     + _ES_TAIL,
     I,
 )
-MANZANA_LOTE = re.compile(r"\b(?:mz|mza|manzana)\.?\s*\d{1,4}[A-Za-z]?\s*,?\s*(?:lt|lote)\.?\s*\d{1,4}" + _ES_TAIL, I)
+MANZANA_LOTE = re.compile(r"\b(?:mz|mza|manzana)\.?\s*[A-Za-z0-9]{1,4}\s*,?\s*(?:lt|lote)\.?\s*\d{1,4}" + _ES_TAIL, I)
+# Rural routes and range roads: 'RR 3 Site 12 Box 4', '18764 Range Road 231'
+RURAL = re.compile(
+    r"\b(?:rr|r\.r\.|rural\s+route)\s+#?\s*\d{1,3}(?!\d)(?:\s+(?:site|comp|compartment|box)\s*\d{1,4})*"
+    r"|\b\d{1,6}\s+(?:range|township|county|rge|twp|concession|line)\s+(?:road|rd)\s+\d{1,4}",
+    I,
+)
 NUMBER_FIRST_EUROPEAN = re.compile(
     r"\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|all[ée]e|impasse|quai|cours|"
     r"route)\s+(?:(?:de|du|des|de\s+la|de\s+l')\s*)?[A-Za-zÀ-ÖØ-öø-ÿ'-]+(?:\s+[A-Za-zÀ-ÖØ-öø-ÿ'-]+){0,3}"
@@ -187,6 +195,102 @@ GERMANIC_STREET = re.compile(
     r"kade|steeg|vej|gade|gatan|vägen)\s+\d{1,4}[a-z]?(?:\s*[-/]\s*(?:\d{1,4}|[IVX]{1,4}\b|hs\b))?"
     r"(?:,?\s*\d{4,5}(?:\s?[A-Z]{2})?(?:\s+[A-ZÄÖÜ][a-zäöüß]+)?)?"
 )
+
+
+# -- what is written around a street: units, buildings, neighbourhoods, cities, states, postcodes -----------------
+_POSTCODE_PART = (
+    r"\d{5}(?:-\d{4})?(?!\d)|\d{4}-\d{3}(?!\d)|\d{6}(?!\d)|\(\d{4}\)|[A-Z]\d{4}[A-Z]{0,3}\b"
+    r"|(?i:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}\b)"
+)
+_REGION_ABBR = rf"(?-i:[A-Z]{{2,3}})\b|(?i:(?:{_US_STATE}|{_AU_STATE}|bc|ab|sk|mb|on|qc|nb|ns|pe|nl|yt|nu)\b)"
+_UNIT_PART = (
+    r"(?i:(?:apartment|apt|apto|unit|suite|ste|flat|floor|fl|room|rm|piso|planta|depto|dpto|dto|departamento|"
+    r"ofc|of|oficina|int|interior|casa|local|bloque|bl|torre|conj|conjunto|lt|lote|mz|manzana|esc|escalera|"
+    r"puerta|pta|portal|site|box|rr|level|lvl|bldg|building|dept|andar|sala)\b\.?\s*#?\s*[A-Za-z0-9]{1,5}"
+    r"(?:\s*[ºª°])?(?:\s*(?:izq(?:uierda|da)?|izda|dcha|der(?:echa)?|[A-Za-z])\b\.?)?"
+    r"|\d{1,2}\s*[ºª°]\s*(?:[A-Za-z]\b|izq(?:uierda|da)?\b|izda\b|dcha\b|der(?:echa)?\b)?\.?(?:\s*\d{1,2}\s*[ºª°])?"
+    r"|\d{1,2}(?:n|r|t|º|ª)\s+\d{1,2}(?:a|ª)\b|(?:bajo|[áa]tico|entresuelo|principal)(?:\s*\d{1,2}\s*[ºª°]?)?"
+    r"(?:\s+[A-Z]\b)?|\d{1,3}[A-Z]\b)"
+)
+_BUILDING_PART = (
+    r"(?i:edificio|edif\.?|residencial|condominio|conjunto|urb\.?|urbanizaci[oó]n|col\.?|colonia|barrio|b[º°]|"
+    r"fracc\.?|fraccionamiento|sector|bairro|vila)\s+(?:[A-ZÀ-ÖÑ][\wáéíóúñü'-]*|de|del|la|las|los|el)"
+    r"(?:\s+(?:[A-ZÀ-ÖÑ][\wáéíóúñü'-]*|de|del|la|las|los|el)){0,3}"
+)
+_PLACE_WORD = r"[A-ZÀ-ÖÑ](?:[a-záéíóúñü'’-]+|[A-ZÀ-ÖÑ]+)\b"
+_PLACE_WORDS = rf"{_PLACE_WORD}(?:\s+(?:(?:de|del|la|las|los|el|y|on|upon|le)\s+)?{_PLACE_WORD}){{0,3}}"
+_TAIL_STEPS = [
+    # (pattern after the current end, needs a comma before it)
+    (re.compile(rf"[\s,]*(?:{_POSTCODE_PART})"), False),
+    (re.compile(rf",?\s*(?:{_UNIT_PART})"), False),
+    (re.compile(rf",?\s*(?:{_BUILDING_PART})"), False),
+    (re.compile(r"\s+entre\s+(?:calles?\s+)?\w+\s+y\s+\w+", re.IGNORECASE), False),
+    (re.compile(r",?\s*(?i:co\.?|county)\s+[A-Z][a-z]+"), False),
+    (re.compile(rf",?\s+(?:{_REGION_ABBR})(?=[\s,]*(?:{_POSTCODE_PART}))"), False),
+    (re.compile(r",?\s+(?-i:[A-Z]{2})\b(?=\s*(?:$|[,.;!?)—–-]|\s+(?:and|y|pls|please|por)\b))"), False),
+]
+
+
+class AddressExtender:
+    """Grows a street address over the parts written after it (a unit, a building, a neighbourhood, a city, a
+    county, a state, a postcode: 'Calle 50 # 46-36 Edificio Torre Azul apto 1203, Medellín') and before it (a
+    unit or a neighbourhood: 'Urb. Santa Patricia, calle Los Geranios 315'), while each part looks like one.
+    A capitalised place needs a comma before it, a postcode or state after it, or to be a known place; a
+    lower-case one must be a known place or come before a state and postcode."""
+
+    def __init__(self, is_place: Callable[[str], bool]) -> None:
+        self.is_place = is_place
+
+    def __call__(self, text: str, start: int, end: int) -> tuple[int, int]:
+        return self._before(text, start), self._after(text, end)
+
+    def _after(self, text: str, end: int) -> int:
+        first = True
+        for _ in range(8):
+            grown = self._step(text, end, first)
+            if grown is None:
+                return end
+            end, first = grown, False
+        return end
+
+    def _step(self, text: str, end: int, first: bool) -> int | None:
+        for pattern, _ in _TAIL_STEPS:
+            m = pattern.match(text, end)
+            if m and m.end() > end:
+                return m.end()
+        if first:  # '500 Sherbourne St 1812': a bare unit number right after the street, at the end of a phrase
+            m = re.compile(r"\s+#?\d{1,5}(?=\s*(?:$|[,.;!?)]|\s+(?:not|and|y|pls|please)\b))").match(text, end)
+            if m:
+                return m.end()
+        m = re.compile(rf"(?P<sep>,?\s*)(?P<place>{_PLACE_WORDS})(?:\s+\d{{1,2}}\b)?").match(text, end)
+        if m:
+            place, comma = m.group("place"), "," in m.group("sep")
+            after = text[m.end() :]
+            followed = re.match(rf"[\s,]*(?:{_POSTCODE_PART}|(?:{_REGION_ABBR})[\s,]*(?:{_POSTCODE_PART}))", after)
+            ends = re.match(r"\s*(?:$|[,.;!?)—–-])", after)
+            if (comma and ends) or followed or self.is_place(place):
+                return m.end()
+        for words in (1, 2):  # 'vancouver bc v6z 2r7', 'springfield il 62704', ', cusco.'
+            lower = rf"[a-záéíóúñü]+(?:\s+[a-záéíóúñü]+){{{words - 1}}}"
+            m = re.compile(rf"(?P<sep>,?\s*)(?P<place>{lower})\b").match(text, end)
+            if not m:
+                continue
+            after = text[m.end() :]
+            followed = re.match(rf",?\s+(?:{_REGION_ABBR}),?\s*(?:{_POSTCODE_PART})", after)
+            if followed:
+                return m.end() + followed.end()
+            if "," in m.group("sep") and self.is_place(m.group("place")) and re.match(r"\s*(?:$|[,.;!?)])", after):
+                return m.end()
+        return None
+
+    def _before(self, text: str, start: int) -> int:
+        head = text[:start]
+        m = re.search(
+            rf"(?:(?:{_BUILDING_PART})|\b{UNIT}|(?:[A-Z][\w'-]*\s+){{1,3}}(?:Apartments|Apts|Building|House|"
+            rf"Court|Towers|Residences|Residency|Lodge|Hall|Mansions))\s*,?\s*$",
+            head,
+        )
+        return m.start() if m else start
 
 
 def rules() -> list[Rule]:
@@ -397,6 +501,7 @@ def rules() -> list[Rule]:
         Rule("ADDRESS", PO_BOX, veto=None),
         Rule("ADDRESS", ES_STREET, veto=None),
         Rule("ADDRESS", MANZANA_LOTE, veto=None),
+        Rule("ADDRESS", RURAL, veto=None),
         Rule("ADDRESS", UNIT_TO_POSTCODE, veto=None),
         Rule("ADDRESS", NUMBER_FIRST_EUROPEAN, veto=None),
         Rule("ADDRESS", GERMANIC_STREET, veto=None),
