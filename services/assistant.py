@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -359,6 +360,13 @@ class Assistant:
         return PendingAnswer([text], lambda _t: answer)
 
 
+def _warm(masker) -> None:
+    try:
+        masker.warm()
+    except Exception:  # the first logged answer reports it
+        logger.exception("could not load the personal-data masker")
+
+
 def open_assistant(settings: Settings, *, recover_in_background: bool = False, log: bool = True) -> Assistant:
     """The assistant every front end uses: the settings' store and conversation log (every answer is logged
     unless `log` is False, e.g. for a batch evaluation)."""
@@ -371,6 +379,8 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
     limiter = FailureLimiter(settings.order_max_failures, settings.order_failure_window_minutes * 60)
     orders = OrderDesk(source, vars(Contact.of(settings)), limiter)
     privacy = PrivacyDesk.of(settings)
+    if log:  # the masker's models load while the page or the API starts, not on the first logged answer
+        threading.Thread(target=_warm, args=(privacy.masker,), name="pii-warm-up", daemon=True).start()
     handoff = HandoffDesk(privacy.tickets, privacy.masker)
     conversation_log = privacy.log if log else None
     return Assistant(
