@@ -460,10 +460,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
                 + ", ".join(f"{k} {v}" for k, v in counts.items())
             )
         return 0
-    if not (args.email or args.phone):
-        print("error: give --email ADDRESS and/or --phone NUMBER (or --expired)", file=sys.stderr)
+    if not (args.email or args.phone or args.session):
+        print("error: give --email ADDRESS, --phone NUMBER or --session ID (or --expired)", file=sys.stderr)
         return 2
-    report = desk.forget(email=args.email, phone=args.phone)
+    report = desk.forget(email=args.email, phone=args.phone, sessions=set(args.session or ()))
     if args.json:
         out = {k: v for k, v in vars(report).items() if k not in ("sessions", "identifiers")}
         print(json.dumps(out))
@@ -471,6 +471,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
         print("erased:")
         for line in report.lines():
             print(f"  {line}")
+        if report.conversations == 0:
+            print(
+                "note: no conversation is linked to this customer. Conversations logged before this version were not "
+                "linked to e-mail addresses or phones; find them in the log (their text is masked) and erase them "
+                "with --session ID."
+            )
         print(
             "note: a server that is running drops its in-memory copy of these conversations when they expire "
             "(api_conversation_minutes); the admin page erases them at once."
@@ -538,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("forget", cmd_forget, "erase a customer's conversations and tickets, or apply the retention period")
     p.add_argument("--email", help="the customer's e-mail address")
     p.add_argument("--phone", help="the customer's phone number")
+    p.add_argument("--session", action="append", help="a conversation id to erase (repeatable)")
     p.add_argument("--expired", action="store_true", help="delete what is older than ASSISTANT_LOG_RETENTION_DAYS")
     p = add("model", cmd_model, "show which chat model answers, or switch between base and fine-tuned")
     p.add_argument("--use", choices=("base", "fine-tuned"), help="switch (writes the id file's active flag)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.resources import assistant, knowledge_base, require_admin
-from services.handoff import faq_draft
+from services.handoff import faq_draft, faq_problems
 from services.uploads import add_faq_entry
 
 require_admin()
@@ -66,16 +66,19 @@ for ticket in listed:
             st.markdown("**FAQ entry preview**: every customer who asks something like this will see this answer.")
             st.text_input("Question", key=f"faq-q-{ticket.id}", max_chars=300)
             st.text_area("Answer", key=f"faq-a-{ticket.id}", max_chars=2000)
-            draft = faq_draft(state.get(f"faq-q-{ticket.id}", ""), state.get(f"faq-a-{ticket.id}", ""), desk.masker)
-            for problem in draft.problems:
+            problems = faq_problems(
+                state.get(f"faq-q-{ticket.id}", ""), state.get(f"faq-a-{ticket.id}", ""), desk.masker
+            )
+            for problem in problems:
                 st.warning(f"Can't publish: {problem}.")
 
             def publish(tid: int = ticket.id) -> None:
-                checked = faq_draft(state.get(f"faq-q-{tid}", ""), state.get(f"faq-a-{tid}", ""), desk.masker)
-                if not checked.ok:
-                    state.inbox_message = f"Ticket #{tid}: not published ({'; '.join(checked.problems)})."
+                question, answer = state.get(f"faq-q-{tid}", ""), state.get(f"faq-a-{tid}", "")
+                checked = faq_problems(question, answer, desk.masker)  # exactly what the preview shows
+                if checked:
+                    state.inbox_message = f"Ticket #{tid}: not published ({'; '.join(checked)})."
                     return
-                outcome = add_faq_entry(knowledge_base(), checked.question, checked.answer)
+                outcome = add_faq_entry(knowledge_base(), question, answer)
                 reason = f" ({outcome.reason})" if outcome.reason else ""
                 state.inbox_message = f"Ticket #{tid}: FAQ entry {outcome.status}{reason}."
                 state[f"faq-open-{tid}"] = False
@@ -84,7 +87,7 @@ for ticket in listed:
                 state[f"faq-open-{tid}"] = False
 
             go, stop = st.columns(2)
-            go.button("Publish FAQ entry", key=f"publish-{ticket.id}", on_click=publish, disabled=not draft.ok)
+            go.button("Publish FAQ entry", key=f"publish-{ticket.id}", on_click=publish, disabled=bool(problems))
             stop.button("Cancel", key=f"cancel-{ticket.id}", on_click=cancel)
 if state.get("inbox_message"):
     st.success(state.pop("inbox_message"))

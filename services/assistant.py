@@ -336,6 +336,9 @@ class Assistant:
                 self.orders.forget(session)
         if self.handoff is not None:
             self.handoff.forget(sessions)
+        from base.pii import forget_cache
+
+        forget_cache()
 
     def rate(self, interaction_id: int, rating: int | None) -> None:
         """A customer's thumbs up (1), down (0) or cleared rating (None) of a logged answer."""

@@ -47,6 +47,9 @@ CREATE INDEX IF NOT EXISTS interactions_by_session ON interactions (session_id);
 """
 
 
+_KEY_LOCK = threading.Lock()
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -141,15 +144,30 @@ class ConversationLog:
         return hmac.new(self._secret(), identifier.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def _secret(self) -> bytes:
-        if self._key is None:
-            key_file = self.path.with_suffix(".key")
-            if not key_file.exists():
-                key_file.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_hex(32))
-            self._key = bytes.fromhex(key_file.read_text().strip())
-        return self._key
+        """The log's key, made once: written whole to a temporary file, then linked into place (an atomic step that
+        fails when another thread or process won the race: then its key is read), so no reader sees half a key."""
+        with _KEY_LOCK:
+            if self._key is None:
+                key_file = self.path.with_suffix(".key")
+                if not key_file.exists():
+                    key_file.parent.mkdir(parents=True, exist_ok=True)
+                    temporary = key_file.with_name(f"{key_file.name}.{secrets.token_hex(8)}.tmp")
+                    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as f:
+                        f.write(secrets.token_hex(32))
+                        f.flush()
+                        os.fsync(f.fileno())
+                    try:
+                        os.link(temporary, key_file)
+                    except FileExistsError:
+                        pass
+                    finally:
+                        temporary.unlink()
+                key = bytes.fromhex(key_file.read_text().strip())
+                if len(key) != 32:
+                    raise ValueError(f"{key_file}: not a 32-byte key; erasure links cannot be made without it")
+                self._key = key
+            return self._key
 
     def link(self, session_id: str, text: str) -> int:
         """Remember that the customers whose e-mail or phone appears in `text` wrote in this conversation."""
@@ -214,17 +232,20 @@ class ConversationLog:
         returns how many rows changed. `progress(done, total)` is called every 100 rows."""
         rows = self.rows()
         changed = 0
-        with self._lock, self._con() as con:
-            for n, row in enumerate(rows, 1):
+        for first in range(0, len(rows), 100):  # masked outside the lock, written 100 rows at a time
+            batch = []
+            for row in rows[first : first + 100]:
                 new = [self.masker.mask(row[k]) if row[k] else row[k] for k in ("question", "answer", "standalone")]
                 if new != [row["question"], row["answer"], row["standalone"]]:
-                    con.execute(
-                        "UPDATE interactions SET question = ?, answer = ?, standalone = ? WHERE id = ?",
-                        (*new, row["id"]),
+                    batch.append((*new, row["id"]))
+            if batch:
+                with self._lock, self._con() as con:
+                    con.executemany(
+                        "UPDATE interactions SET question = ?, answer = ?, standalone = ? WHERE id = ?", batch
                     )
-                    changed += 1
-                if progress is not None and (n % 100 == 0 or n == len(rows)):
-                    progress(n, len(rows))
+                changed += len(batch)
+            if progress is not None:
+                progress(min(first + 100, len(rows)), len(rows))
         if changed:
             self.vacuum()
         return changed

@@ -265,12 +265,15 @@ class HandoffDesk:
                 return None
             else:
                 return None
-        return self._ticket(session, state, message, history, lang, email.group(0), reason, earlier)
+            state.offered = ""  # decided under the lock: two messages at once cannot both pass the cap
+            state.tickets += 1
+            request, state.request = state.request, ""
+        return self._ticket(session, request, message, history, lang, email.group(0), reason, earlier)
 
     def _ticket(
         self,
         session: str,
-        state: _State,
+        pending_request: str,
         message: str,
         history: list[Turn],
         lang: str,
@@ -278,8 +281,6 @@ class HandoffDesk:
         reason: str,
         earlier: Callable[[], list[dict]] | None,
     ) -> str:
-        state.offered = ""
-        state.tickets += 1
         if earlier is not None:
             transcript = [dict(t) for t in earlier()]
         else:
@@ -289,8 +290,7 @@ class HandoffDesk:
                 transcript.append({"role": "assistant", "text": self.masker.mask(turn.answer)})
         masked = self.masker.mask(message)
         transcript.append({"role": "customer", "text": masked})
-        request = request_in(masked) or state.request or _last_request(transcript)
-        state.request = ""
+        request = request_in(masked) or pending_request or _last_request(transcript)
         ticket_id = self.tickets.create(email, reason, transcript, session, request)
         return TEXT.get(lang, TEXT["en"])["created"].format(id=ticket_id)
 
@@ -317,10 +317,10 @@ class HandoffDesk:
 # -- the customer's request, and FAQ entries from staff replies ----------------------------------------------------
 _PLACEHOLDER = re.compile(r"\[(?:name|address|email|phone|card|iban|ssn|id|passport|birthdate|account|pii)\]")
 _GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|hola|buenas|buenos\s+d[ií]as|"
+    r"^\s*(?i:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|hola|buenas|buenos\s+d[ií]as|"
     r"buenas\s+(?:tardes|noches)|estimad[oa]s?|querid[oa]s?)\b"
-    r"(?:\s+(?:there|all|team|everyone|again|\[name\]|[A-ZÁÉÍÓÚÑ][\w'’.-]*)){0,3}\s*(?:[,!.:;]+|\s|$)",
-    re.IGNORECASE,
+    r"(?:[^,!:;\n]{0,60}?[,!:;\n]"  # 'Dear Dr. Anne-Marie de la Cruz,': up to the comma
+    r"|(?:\s+(?i:there|all|team|everyone|again)|\s+\[name\]|\s+[A-ZÁÉÍÓÚÑ][\w'’.-]*){0,3}(?=\s|$))",
 )
 _SIGN_OFF = re.compile(
     r"(?:^|\n|(?<=[.!?])\s+)\s*(?:best(?:\s+(?:regards|wishes))?|kind\s+regards|regards|warm\s+regards|cheers|thanks|"
@@ -395,6 +395,25 @@ def reply_without_greeting(reply: str) -> str:
     text = _SIGNATURE.sub("", text)
     text = _SIGN_OFF.sub("", text).strip()
     return text[:1].upper() + text[1:] if text else text
+
+
+def faq_problems(question: str, answer: str, masker: Masker) -> list[str]:
+    """Why an FAQ entry may not be published as written ([] when it may): an empty or contact-only question,
+    personal data or placeholders in either text. The Inbox checks exactly what staff see in its preview."""
+    problems = []
+    if not request_in(question, drop_contacts=True) or _PLACEHOLDER.search(question):
+        problems.append(
+            "there is no question to answer (only a request for a person, the customer's details or placeholders)"
+        )
+    if not answer.strip():
+        problems.append("the answer is empty")
+    personal = {f.placeholder for f in masker.findings(question)} | {f.placeholder for f in masker.findings(answer)}
+    personal |= set(_PLACEHOLDER.findall(answer))
+    if personal:
+        problems.append(
+            f"it holds personal data ({', '.join(sorted(personal))}): an FAQ entry is shown to every customer"
+        )
+    return problems
 
 
 def faq_draft(question: str, reply: str, masker: Masker) -> FaqDraft:

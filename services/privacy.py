@@ -13,16 +13,19 @@ again (`python -m finetune.prepare`), and analytics and exports read the log as 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from base.pii import Masker, normalise_email, normalise_phone
+from base.pii import Masker, forget_cache, normalise_email, phone_forms
 from base.settings import Settings
 from services.conversation_log import ConversationLog, now_utc
 from services.handoff import TicketStore
 
 EXPIRY_EVERY = timedelta(hours=1)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +76,8 @@ class PrivacyDesk:
         self.retention_days = retention_days
         self.clock = clock
         self._last_expiry: datetime | None = None
+        self._tick_lock = threading.Lock()
+        self.worker: threading.Thread | None = None  # the last retention run (tests join it)
 
     @classmethod
     def of(cls, settings: Settings, clock: Callable[[], datetime] = now_utc) -> PrivacyDesk:
@@ -85,20 +90,24 @@ class PrivacyDesk:
             clock,
         )
 
-    def forget(self, email: str | None = None, phone: str | None = None) -> ErasureReport:
-        """Remove every stored trace of the customer with this e-mail address and/or phone number: the log rows of
-        their conversations (questions, answers, ratings, links) and their tickets."""
-        if not (email or phone):
-            raise ValueError("give the customer's e-mail address or phone number")
+    def forget(
+        self, email: str | None = None, phone: str | None = None, sessions: set[str] | None = None
+    ) -> ErasureReport:
+        """Remove every stored trace of the customer with this e-mail address and/or phone number (or of these
+        conversations, for logs written before conversations were linked to customers): the log rows of their
+        conversations (questions, answers, ratings, links) and their tickets."""
+        if not (email or phone or sessions):
+            raise ValueError("give the customer's e-mail address, phone number or conversation ids")
         identifiers = []
         if email:
             identifiers.append(normalise_email(email))
         if phone:
-            identifiers.append(normalise_phone(phone, self.masker.region))
-        sessions = self.log.conversations_of(identifiers)
+            identifiers += sorted(phone_forms(phone, self.masker.region, self.masker.countries))
+        sessions = set(sessions or ()) | (self.log.conversations_of(identifiers) if identifiers else set())
         tickets, ticket_sessions = self.tickets.delete_for(normalise_email(email) if email else None, sessions)
         sessions |= ticket_sessions
         gone = self.log.delete_conversations(sessions)
+        forget_cache()
         return ErasureReport(identifiers, len(sessions), tickets=tickets, sessions=sessions, **gone)
 
     def expire(self) -> RetentionReport | None:
@@ -111,10 +120,23 @@ class PrivacyDesk:
         gone = self.log.expire(cutoff)
         return RetentionReport(cutoff, tickets=self.tickets.expire(cutoff), **gone)
 
-    def tick(self) -> RetentionReport | None:
-        """`expire`, at most once per hour (the assistant calls this after each logged answer)."""
+    def tick(self, wait: bool = False) -> threading.Thread | None:
+        """`expire`, at most once per hour, in a background thread (the assistant calls this after each logged
+        answer: deleting and vacuuming must not hold up the answer); `wait`: join it (tests)."""
         if not self.retention_days:
             return None
-        if self._last_expiry is not None and self.clock() - self._last_expiry < EXPIRY_EVERY:
-            return None
-        return self.expire()
+        with self._tick_lock:
+            if self._last_expiry is not None and self.clock() - self._last_expiry < EXPIRY_EVERY:
+                return None
+            self._last_expiry = self.clock()
+        worker = self.worker = threading.Thread(target=self._expire_quietly, name="retention", daemon=True)
+        worker.start()
+        if wait:
+            worker.join()
+        return worker
+
+    def _expire_quietly(self) -> None:
+        try:
+            self.expire()
+        except Exception:
+            logger.exception("retention: could not delete old conversations")

@@ -9,6 +9,7 @@ as it was; good files in the same upload still land.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +178,15 @@ def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = S
     if flagged:
         return UploadOutcome(source, "rejected", reason=f"reads like instructions to the assistant: “{flagged}”")
     personal = personal_data_in(kb.settings, question, answer)
+    if re.search(
+        r"\[(?:name|address|email|phone|card|iban|ssn|id|passport|birthdate|account|pii)\]", question + answer
+    ):
+        return UploadOutcome(
+            source,
+            "rejected",
+            reason="holds masked personal data ([email], [name], …): write the "
+            "question and the answer as any customer would read them",
+        )
     if personal:
         return UploadOutcome(
             source, "rejected", reason=f"holds personal data ({personal}): an FAQ entry is shown to every customer"

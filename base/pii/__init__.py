@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from base.pii.checks import EMAIL, iban_ok, luhn_ok
-from base.pii.kinds import _PRIORITY, ALL_COUNTRIES, PLACEHOLDERS
+from base.pii.kinds import _PRIORITY, ALL_COUNTRIES, PHONE_REGIONS, PLACEHOLDERS
 
 __all__ = ["ALL_COUNTRIES", "EMAIL", "PLACEHOLDERS", "Masker", "iban_ok", "luhn_ok", "mask_pii", "pii_strings"]
 
@@ -66,7 +66,7 @@ class Masker:
             if f.entity == "EMAIL_ADDRESS":
                 out.add(normalise_email(span))
             elif f.entity == "PHONE_NUMBER":
-                out.add(normalise_phone(span, self.region))
+                out |= phone_forms(span, self.region, self.countries)
         return sorted(out)
 
     def mask(self, text: str, language: str | None = None) -> str:
@@ -123,6 +123,25 @@ def normalise_phone(text: str, region: str = "US") -> str:
     except phonenumbers.NumberParseException:
         pass
     return "+" + re.sub(r"\D", "", text) if text.strip().startswith("+") else re.sub(r"\D", "", text)
+
+
+def phone_forms(text: str, region: str = "US", countries: Sequence[str] = ()) -> set[str]:
+    """Every E.164 form a written phone number can be: as the store's region reads it and as each customer country
+    where it is a valid number reads it ('612 34 56 78' is Spanish, '06 12 34 56 78' French); a number written with
+    its country code has one form. Erasure links every form, so staff can give the number either way."""
+    import phonenumbers
+
+    forms = {normalise_phone(text, region)}
+    if text.strip().startswith(("+", "00")):
+        return forms
+    for country in {region, *countries} & set(PHONE_REGIONS):
+        try:
+            number = phonenumbers.parse(text, country)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            forms.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return forms
 
 
 def _resolve(spans: list[Finding]) -> list[Finding]:
@@ -205,3 +224,8 @@ def pii_strings(text: str, region: str = "US") -> list[str]:
     masker = Masker(region)
     wanted = {"EMAIL_ADDRESS", "PHONE_NUMBER", "ADDRESS"}
     return [text[f.start : f.end] for f in masker.findings(text) if f.entity in wanted]
+
+
+def forget_cache() -> None:
+    """Drop the cached findings (they are keyed by the raw text): an erasure leaves no customer text in memory."""
+    _findings.cache_clear()

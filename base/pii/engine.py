@@ -129,39 +129,82 @@ class PhoneRecognizer(LocalRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        if not _DIGIT_RUN.search(text):  # no seven digits joined only by separators: no phone number here
-            return []
-        spans = []
-        for m in PhoneNumberMatcher(text, self.region, leniency=Leniency.STRICT_GROUPING):
-            if not _shop_number(text, m.start, m.end):
-                spans.append((m.start, m.end))
-        for m in self._INTERNATIONAL.finditer(text):
-            if 8 <= len(checks.digits(m.group(0))) <= 15 and not _shop_number(text, *m.span()):
-                spans.append(m.span())
+        spans: set[tuple[int, int]] = set()
+        for window_start, window in _windows(text):
+            for s, e in self._find(text, window_start, window):
+                spans.add((window_start + s, window_start + e))
+        return [RecognizerResult("PHONE_NUMBER", s, e, 0.9) for s, e in sorted(spans)]
+
+    def _find(self, text: str, offset: int, window: str) -> list[tuple[int, int]]:
+        """Phone numbers in one window of `text` (offsets within the window); cues are read in the whole text."""
+        found = []
+
+        def shop(s: int, e: int) -> bool:
+            return _shop_number(text, offset + s, offset + e)
+
+        for m in PhoneNumberMatcher(window, self.region, leniency=Leniency.STRICT_GROUPING):
+            if not shop(m.start, m.end):
+                found.append((m.start, m.end))
+        for m in self._INTERNATIONAL.finditer(window):
+            if 8 <= len(checks.digits(m.group(0))) <= 15 and not shop(*m.span()):
+                found.append(m.span())
         for region in self.others:
-            for m in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
-                if _shop_number(text, m.start, m.end):
+            for m in PhoneNumberMatcher(window, region, leniency=Leniency.STRICT_GROUPING):
+                if shop(m.start, m.end):
                     continue
-                if m.raw_string.isdigit() and not _phone_cue(text[max(0, m.start - 40) : m.start]):
+                before = text[max(0, offset + m.start - 40) : offset + m.start]
+                if m.raw_string.isdigit() and not _phone_cue(before):
                     continue  # an unseparated run of digits is a phone in another country only when called one
-                spans.append((m.start, m.end))
-        if _phone_cue(text):  # 'mi cel es 11 15-2345-6789': valid, grouped the way people write, after 'cel'
-            for region in (self.region, *self.others):
-                for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
-                    if _phone_cue(text[max(0, m.start - 40) : m.start]) and not _shop_number(text, m.start, m.end):
-                        spans.append((m.start, m.end))
-        return [RecognizerResult("PHONE_NUMBER", s, e, 0.9) for s, e in spans]
+                found.append((m.start, m.end))
+        if _phone_cue(text[max(0, offset - 40) : offset + len(window)]):
+            for region in (self.region, *self.others):  # 'mi cel es 11 15-2345-6789': valid, after 'cel'
+                for m in PhoneNumberMatcher(window, region, leniency=Leniency.VALID):
+                    before = text[max(0, offset + m.start - 40) : offset + m.start]
+                    if _phone_cue(before) and not shop(m.start, m.end):
+                        found.append((m.start, m.end))
+        return found
 
 
-_DIGIT_RUN = re.compile(r"\d(?:[\s().+/-]{0,3}\d){6,}")
+# Seven or more digits joined only by separators: where a phone number can be. libphonenumber runs on a window around
+# each (a few characters of context), never on the whole text: twenty countries over a long message would be slow.
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().+/-]{0,3}\d){6,}")
+_WINDOW = 48
+
+
+def _windows(text: str):
+    """(start, window) pieces of `text` around its digit runs; a long run is cut into overlapping windows."""
+    for m in _DIGIT_RUN.finditer(text):
+        if len(re.findall(r"\d{2,}", m.group(0))) < 3 and not re.search(r"\d{4}", m.group(0)):
+            continue  # '1/1/1 1/1/1': no phone is written in single digits
+        start, end = max(0, m.start() - 4), min(len(text), m.end() + 4)
+        step = start
+        while True:
+            stop = min(end, step + _WINDOW)
+            yield step, text[step:stop]
+            if stop >= end:
+                break
+            step += _WINDOW // 2
 
 
 def _shop_number(text: str, start: int, end: int) -> bool:
-    """Right after an order, tracking or invoice word, or glued to letters ('A-0001-00048213'): the shop's number."""
+    """The shop's number, not a phone: after an order, tracking or invoice word (before it or before the run of digit
+    groups it is part of); a run of 20 digits or more with no phone word before it (a tracking number); glued to
+    letters ('A-0001-00048213'); or starting 000."""
     if SHOP_NUMBER_CUE.search(text[max(0, start - 40) : start]):
         return True
-    if re.search(r"\d[\s.-]?$", text[max(0, start - 2) : start]) or re.match(r"[\s.-]?\d", text[end : end + 2]):
-        return True  # part of a longer run of digit groups (a tracking or card-like number)
+    run_start, run_end = start, end
+    while (m := re.search(r"\d[\s.-]?$", text[max(0, run_start - 2) : run_start])) is not None:
+        run_start = max(0, run_start - 2) + m.start()
+        while run_start > 0 and text[run_start - 1].isdigit():
+            run_start -= 1
+    while (m := re.match(r"[\s.-]?\d+", text[run_end:])) is not None:
+        run_end += m.end()
+    if (run_start, run_end) != (start, end):
+        if SHOP_NUMBER_CUE.search(text[max(0, run_start - 40) : run_start]):
+            return True
+        long_run = len(checks.digits(text[run_start:run_end])) >= 20
+        if long_run and not _phone_cue(text[max(0, run_start - 40) : run_start]):
+            return True
     if checks.digits(text[start:end]).startswith("000"):
         return True
     return bool(

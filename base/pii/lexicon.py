@@ -15,30 +15,32 @@ from pathlib import Path
 LEXICON_FILE = Path(__file__).with_name("names_places.json.gz")
 
 
-def load() -> tuple[set[str], set[str], set[str]]:
-    """(first names, last names, place names), lower-case."""
+def load() -> tuple[dict[str, int], set[str], set[str]]:
+    """(first names with the number of Faker locales that list each, last names, place names), lower-case."""
     data = json.loads(gzip.decompress(LEXICON_FILE.read_bytes())) if LEXICON_FILE.exists() else build()
-    return set(data["first"]), set(data["last"]), set(data["places"])
+    return dict(data["first"]), set(data["last"]), set(data["places"])
 
 
-def build() -> dict[str, list[str]]:
+def build() -> dict:
     first, last = _names()
-    return {"first": sorted(first), "last": sorted(last), "places": sorted(_place_names())}
+    return {"first": dict(sorted(first.items())), "last": sorted(last), "places": sorted(_place_names())}
 
 
-def _names() -> tuple[set[str], set[str]]:
-    """First and last names of every locale Faker has, Cyrillic and Greek ones romanised."""
+def _names() -> tuple[dict[str, int], set[str]]:
+    """First names of every locale Faker has (Cyrillic and Greek ones romanised) with the number of locales that
+    list each, and last names."""
     import pkgutil
 
     import faker.providers.person as people
 
-    first: set[str] = set()
+    first: dict[str, int] = {}
     last: set[str] = set()
     for locale in sorted(m.name for m in pkgutil.iter_modules(people.__path__)):  # every locale Faker has
         try:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except ImportError:
             continue
+        names: set[str] = set()
         for attr in (
             "first_names",
             "first_names_male",
@@ -47,7 +49,9 @@ def _names() -> tuple[set[str], set[str]]:
             "first_names_romanized",
             "first_name_romanized",
         ):
-            first.update(_words(getattr(provider, attr, None)))
+            names |= _words(getattr(provider, attr, None))
+        for name in names:
+            first[name] = first.get(name, 0) + 1
         for attr in ("last_names", "last_romanized_names", "last_names_romanized", "last_name_romanized"):
             last.update(_words(getattr(provider, attr, None)))
     return first, last

@@ -157,16 +157,16 @@ RELATION = (
     r"repartidor|cartero|mensajero|portero|conserje|doorman|concierge|mailman|postman|agent|asesor[a]?"
 )
 _LETTER = r"[^\W\d_]"
-_NAME_TOKEN = rf"{_LETTER}(?:{_LETTER}|['’-](?={_LETTER}))*"
+_NAME_TOKEN = rf"{_LETTER}(?:{_LETTER}|['’-](?={_LETTER})){{0,40}}"  # bounded: 'a-a-a-…' is no name
 _CUE_END = r"\.?[\s,:;!-]+"
 NAME_AFTER_CUE = re.compile(
-    rf"(?:(?<=^)|(?<=[\s,.;:!¡¿(\"'-]))(?P<cue>{NAME_CUE_STRONG}|{NAME_CUE_MEDIUM}|{NAME_CUE_WEAK}|"
+    rf"(?:(?<=^)|(?<=[\s,.;:!¡¿(\"']))(?P<cue>{NAME_CUE_STRONG}|{NAME_CUE_MEDIUM}|{NAME_CUE_WEAK}|"
     rf"(?:(?:my|mi|mis|our|nuestr[oa]|la|el|a\s+mi|to\s+my|for\s+my|para\s+mi)\s+)?(?:{RELATION})|{TITLES})"
     rf"{_CUE_END}(?:(?:{TITLES})\.?\s+)?(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,5}})",
     re.IGNORECASE,
 )
 NAME_BEFORE_CUE = re.compile(
-    rf"(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,3}})[\s,]+(?P<cue>aqu[ií]|here|speaking|al\s+habla|"
+    rf"(?<![^\W\d_'’-])(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,3}})[\s,]+(?P<cue>aqu[ií]|here|speaking|al\s+habla|"
     rf"hablando|writing|again|otra\s+vez|de\s+nuevo|de\s+nueva\s+cuenta|called|said|told|asked|says|wrote|"
     rf"llam[oó]|dijo|me\s+dijo|pregunt[oó])\b",
     re.IGNORECASE,
@@ -244,14 +244,19 @@ class NameLexicon:
 
     def __init__(
         self,
-        first: Iterable[str],
+        first: dict[str, int] | Iterable[str],
         last: Iterable[str],
         common: Iterable[str],
         places: Iterable[str],
         never: Iterable[str] = (),
         name_words: Iterable[str] = (),
     ) -> None:
-        self.first = {_fold(w) for w in first}
+        counts = first if isinstance(first, dict) else dict.fromkeys(first, 1)
+        self.first_locales: dict[str, int] = {}
+        for name, n in counts.items():
+            key = _fold(name)
+            self.first_locales[key] = max(n, self.first_locales.get(key, 0))
+        self.first = set(self.first_locales)
         self.last = {_fold(w) for w in last}
         self.common = {_fold(w) for w in common}
         self.places = {_fold(w) for w in places}
@@ -266,6 +271,12 @@ class NameLexicon:
     def is_first(self, word: str) -> bool:
         w = _fold(word)
         return w in self.first and w not in self.common
+
+    def is_widespread_first(self, word: str) -> bool:
+        """A first name that two or more countries' lists hold ('Maria', 'Tom', 'Omar'), not one that only one
+        locale lists and that doubles as something else ('Mars')."""
+        w = _fold(word)
+        return self.first_locales.get(w, 0) >= 2 and w not in self.never
 
     def is_known(self, word: str) -> bool:
         w = _fold(word)
@@ -326,7 +337,7 @@ class NameCueRecognizer(LocalRecognizer):
             return False
         if following and self.lexicon.is_place(f"{word} {following[0]}"):
             return False  # 'to Nova Scotia', 'a San Juan'
-        if self.lexicon.is_first_any(word):
+        if self.lexicon.is_widespread_first(word):
             return True
         # 'para Kenji Yamamoto': two capitalised words, one a known name, none an everyday word
         nxt = following[:1]

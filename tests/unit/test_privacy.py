@@ -95,8 +95,12 @@ def test_forget_by_phone_and_a_spelled_out_address(tmp_path: Path) -> None:
     bot, privacy = _bot(tmp_path, Clock())
     bot.ask("call me on (415) 555-2671 about the tent", "p")
     bot.ask("write to jane dot doe at gmail dot com", "e")
+    bot.ask("mi movil es 612 34 56 78, llamadme", "es")  # a Spanish mobile, written the Spanish way in a US store
+    bot.ask("I live at 12 Oak Street, Boston MA 02118 617-555-0134", "zip")  # a phone right after a ZIP code
     assert privacy.forget(phone="+1 415-555-2671").conversations == 1
     assert privacy.forget(email="Jane.Doe@gmail.com").conversations == 1
+    assert privacy.forget(phone="+34 612 345 678").conversations == 1  # staff give it with the country code
+    assert privacy.forget(phone="(617) 555-0134").conversations == 1
     assert privacy.log.rows() == []
     with pytest.raises(ValueError):
         privacy.forget()
@@ -119,6 +123,7 @@ def test_retention_deletes_old_conversations_and_finished_tickets(tmp_path: Path
 
     clock.now += timedelta(days=2)  # "old" and "waiting" are now 31 days old, "recent" 2 days
     bot.ask("Do you price match?", "recent")  # the assistant applies retention after logging (at most hourly)
+    privacy.worker.join()  # in the background, so the answer does not wait for it
     assert {r["session_id"] for r in privacy.log.rows()} == {"recent"}
     assert [t.email for t in privacy.tickets.list()] == ["waiting@example.com"]
     assert privacy.log.conversations_of(["old@example.com"]) == set()
@@ -126,7 +131,7 @@ def test_retention_deletes_old_conversations_and_finished_tickets(tmp_path: Path
     clock.now += timedelta(minutes=10)
     assert privacy.tick() is None  # not again within the hour
     clock.now += timedelta(hours=1)
-    assert privacy.tick() is not None
+    assert privacy.tick(wait=True) is not None
 
 
 def test_no_retention_period_keeps_everything(tmp_path: Path) -> None:
@@ -177,6 +182,11 @@ def test_cli_forget_and_expired(tmp_path: Path) -> None:
     assert "conversations: 1" in out.stdout and "log rows (questions and answers): 1" in out.stdout
     assert [r for r in log.rows() if r["session_id"] == "cli-1"] == []
     assert _cli("forget", env=env).returncode == 2
+    log.record("old-1", "a conversation logged before links existed", "ok", [], "extractive", False)
+    nothing = _cli("forget", "--email", "nobody@example.com", env=env)
+    assert nothing.returncode == 0 and "--session ID" in nothing.stdout
+    assert "conversations: 1" in _cli("forget", "--session", "old-1", env=env).stdout
+    assert [r for r in log.rows() if r["session_id"] == "old-1"] == []
     assert "no retention period" in _cli("forget", "--expired", env=env).stderr
     env["ASSISTANT_LOG_RETENTION_DAYS"] = "30"
     expired = _cli("forget", "--expired", "--json", env=env)
@@ -196,3 +206,15 @@ def test_rows_logged_before_names_were_masked_are_masked_again(tmp_path: Path) -
     assert log.rows()[0]["question"] == "I'm [name], [address]"
     assert tickets.list()[0].transcript[0]["text"] == "I'm [name]"
     assert b"Oak" not in log.path.read_bytes() and log.remask() == 0
+
+
+def test_the_key_is_made_once_under_concurrency(tmp_path: Path) -> None:
+    """Threads (and processes) opening a new log at once agree on one whole key: links made by any of them are found
+    by the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    logs = [ConversationLog(tmp_path / "log.sqlite3") for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        subjects = list(pool.map(lambda log: log.subject("jane@example.com"), logs))
+    assert len(set(subjects)) == 1 and len((tmp_path / "log.key").read_text().strip()) == 64
+    assert list(tmp_path.glob("*.tmp")) == []
