@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from base.pii.checks import EMAIL, iban_ok, luhn_ok
@@ -48,7 +48,6 @@ class Masker:
     region: str = "US"
     countries: tuple[str, ...] = ALL_COUNTRIES
     keep: tuple[str, ...] = ()
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def findings(self, text: str, language: str | None = None) -> list[Finding]:
         """What would be masked, without overlaps, left to right."""
