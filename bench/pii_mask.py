@@ -28,6 +28,17 @@ def messages() -> list[str]:
     return texts
 
 
+ADVERSARIAL = {
+    "1,000 commas": "," * 1000,
+    "'(12) ' x 200": "(12) " * 200,
+    "'a-' x 500": "a-" * 500,
+    "'born 1/1/1 ' x 165": "born " + "1/1/1 " * 165,
+    "'Jane ' x 200": "Jane " * 200,
+    "'12 Oak Street, ' x 66": "12 Oak Street, " * 66,
+    "'dot at ' x 140": "dot at " * 140,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the messages (default 3)")
@@ -50,6 +61,12 @@ def main() -> None:
             times.append((time.perf_counter() - a) * 1000)
     times.sort()
     q = statistics.quantiles(times, n=100)
+    adversarial = {}
+    for label, text in ADVERSARIAL.items():  # the question limit is 1,000 characters
+        _findings.cache_clear()
+        a = time.perf_counter()
+        masker.mask(text)
+        adversarial[label] = round((time.perf_counter() - a) * 1000, 1)
     result = {
         "messages": len(texts),
         "timed": len(times),
@@ -58,6 +75,7 @@ def main() -> None:
         "p50_ms": round(q[49], 2),
         "p95_ms": round(q[94], 2),
         "max_ms": round(times[-1], 2),
+        "adversarial_1000_chars_ms": adversarial,
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip(),
