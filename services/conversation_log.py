@@ -62,6 +62,16 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def vacuum(path: Path, lock: threading.Lock) -> None:
+    """Rewrite the file so deleted rows leave no bytes behind (outside a transaction, under the writers' lock)."""
+    with lock:
+        con = connect(path)
+        try:
+            con.execute("VACUUM")
+        finally:
+            con.close()
+
+
 class ConversationLog:
     """Append-only interaction log with an optional rating per answer (1 = thumbs up, 0 = down)."""
 
@@ -251,10 +261,4 @@ class ConversationLog:
         return changed
 
     def vacuum(self) -> None:
-        """Rewrite the file so deleted rows leave no bytes behind."""
-        with self._lock:
-            con = connect(self.path)
-            try:
-                con.execute("VACUUM")
-            finally:
-                con.close()
+        vacuum(self.path, self._lock)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from base.pii import EMAIL, Masker
+from base.pii import EMAIL, PLACEHOLDER, Masker
 from chains.memory import Turn
-from services.conversation_log import connect, now_utc
+from services.conversation_log import connect, now_utc, vacuum
 
 WANTS_PERSON = re.compile(
     r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(human|person|agent|representative|someone|real person)|"
@@ -185,12 +185,7 @@ class TicketStore:
         return changed
 
     def vacuum(self) -> None:
-        with self._lock:
-            con = connect(self.path)
-            try:
-                con.execute("VACUUM")
-            finally:
-                con.close()
+        vacuum(self.path, self._lock)
 
 
 def _ticket(row: sqlite3.Row) -> Ticket:
@@ -315,7 +310,6 @@ class HandoffDesk:
 
 
 # -- the customer's request, and FAQ entries from staff replies ----------------------------------------------------
-_PLACEHOLDER = re.compile(r"\[(?:name|address|email|phone|card|iban|ssn|id|passport|birthdate|account|pii)\]")
 _GREETING = re.compile(
     r"^\s*(?i:hi|hello|hey|hiya|dear|good\s+(?:morning|afternoon|evening)|hola|buenas|buenos\s+d[ií]as|"
     r"buenas\s+(?:tardes|noches)|estimad[oa]s?|querid[oa]s?)\b"
@@ -359,7 +353,7 @@ def request_in(masked: str, drop_contacts: bool = False) -> str:
 
 
 def _words(text: str) -> int:
-    return len(re.findall(r"[^\W\d_]{2,}", _PLACEHOLDER.sub(" ", text)))
+    return len(re.findall(r"[^\W\d_]{2,}", PLACEHOLDER.sub(" ", text)))
 
 
 def _last_request(transcript: list[dict]) -> str:
@@ -398,17 +392,18 @@ def reply_without_greeting(reply: str) -> str:
 
 
 def faq_problems(question: str, answer: str, masker: Masker) -> list[str]:
-    """Why an FAQ entry may not be published as written ([] when it may): an empty or contact-only question,
-    personal data or placeholders in either text. The Inbox checks exactly what staff see in its preview."""
+    """Why an FAQ entry may not be published as written ([] when it may): a question that asks nothing (only a
+    request for a person or the customer's contact details), an empty answer, personal data or placeholders in
+    either text. The Inbox checks exactly what staff see in its preview."""
     problems = []
-    if not request_in(question, drop_contacts=True) or _PLACEHOLDER.search(question):
+    if not request_in(question, drop_contacts=True):
         problems.append(
             "there is no question to answer (only a request for a person, the customer's details or placeholders)"
         )
     if not answer.strip():
-        problems.append("the answer is empty")
-    personal = {f.placeholder for f in masker.findings(question)} | {f.placeholder for f in masker.findings(answer)}
-    personal |= set(_PLACEHOLDER.findall(answer))
+        problems.append("the answer is empty (a reply is empty once its greeting and sign-off are taken out)")
+    personal = {f.placeholder for text in (question, answer) for f in masker.findings(text)}
+    personal |= set(PLACEHOLDER.findall(question)) | set(PLACEHOLDER.findall(answer))
     if personal:
         problems.append(
             f"it holds personal data ({', '.join(sorted(personal))}): an FAQ entry is shown to every customer"
@@ -417,21 +412,8 @@ def faq_problems(question: str, answer: str, masker: Masker) -> list[str]:
 
 
 def faq_draft(question: str, reply: str, masker: Masker) -> FaqDraft:
-    """An FAQ entry from a ticket: the customer's request and the staff reply without greeting or sign-off;
-    refused when the question is empty, only placeholders or personal, or the answer holds personal data."""
-    problems = []
+    """An FAQ entry from a ticket: the customer's request (without the hand-off turn and their contact details) and
+    the staff reply without greeting or sign-off, with `faq_problems` of the result."""
     asked = request_in(question, drop_contacts=True)
-    if not asked:
-        problems.append(
-            "the customer's message holds no question to answer (only a request for a person or their contact details)"
-        )
     answer = reply_without_greeting(reply)
-    if not answer:
-        problems.append("the reply is empty once its greeting and sign-off are taken out")
-    personal = [f.placeholder for f in masker.findings(asked)] + [f.placeholder for f in masker.findings(answer)]
-    personal += _PLACEHOLDER.findall(asked) + _PLACEHOLDER.findall(answer)
-    if personal:
-        problems.append(
-            f"it holds personal data ({', '.join(sorted(set(personal)))}): an FAQ entry is shown to every customer"
-        )
-    return FaqDraft(asked, answer, problems)
+    return FaqDraft(asked, answer, faq_problems(asked, answer, masker))

@@ -9,7 +9,6 @@ as it was; good files in the same upload still land.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from base.errors import StoreError
+from base.pii import PLACEHOLDER, Masker
 from loaders import LoaderError
 from loaders.base import csv_rows, safe_source_name, too_large
 from loaders.catalogue import FIELDS, CataloguePreview, preview_catalogue
@@ -150,8 +150,6 @@ def catalogue_preview(
 def personal_data_in(settings, *texts: str) -> str:
     """The kinds of personal data in `texts` ('[email], [name]'), '' when none; the store's own published contacts
     do not count."""
-    from base.pii import Masker
-
     masker = Masker.of(settings)
     kinds = {f.placeholder for text in texts for f in masker.findings(text)}
     return ", ".join(sorted(kinds))
@@ -178,9 +176,7 @@ def add_faq_entry(kb: KnowledgeBase, question: str, answer: str, source: str = S
     if flagged:
         return UploadOutcome(source, "rejected", reason=f"reads like instructions to the assistant: “{flagged}”")
     personal = personal_data_in(kb.settings, question, answer)
-    if re.search(
-        r"\[(?:name|address|email|phone|card|iban|ssn|id|passport|birthdate|account|pii)\]", question + answer
-    ):
+    if PLACEHOLDER.search(question + answer):
         return UploadOutcome(
             source,
             "rejected",

@@ -26,7 +26,20 @@ from functools import lru_cache
 from base.pii.checks import EMAIL, iban_ok, luhn_ok
 from base.pii.kinds import _PRIORITY, ALL_COUNTRIES, PHONE_REGIONS, PLACEHOLDERS
 
-__all__ = ["ALL_COUNTRIES", "EMAIL", "PLACEHOLDERS", "Masker", "iban_ok", "luhn_ok", "mask_pii", "pii_strings"]
+# Any placeholder the masker writes ('[email]', '[name]', …): text that held personal data once.
+PLACEHOLDER = re.compile("|".join(re.escape(p) for p in sorted({*PLACEHOLDERS.values(), "[pii]"})))
+
+__all__ = [
+    "ALL_COUNTRIES",
+    "EMAIL",
+    "PLACEHOLDER",
+    "PLACEHOLDERS",
+    "Masker",
+    "iban_ok",
+    "luhn_ok",
+    "mask_pii",
+    "pii_strings",
+]
 
 
 @dataclass(frozen=True)

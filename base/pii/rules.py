@@ -58,7 +58,6 @@ ACCOUNT_CUE = _cue(
 
 # A token of an ID or a passport: letters and digits, at least one digit, 5-20 long, written with . - / or spaces.
 ID_TOKEN = re.compile(r"(?<![\w.-])[A-Za-z]{0,4}\d[\dA-Za-z]*(?:[.\-/ ]\d[\dA-Za-z]*)*(?![\w-])")
-ALNUM_TOKEN = re.compile(r"(?<![\w-])(?=[A-Za-z]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,14}(?![\w-])")
 
 
 def _id_digits(candidate: str) -> bool:
