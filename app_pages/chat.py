@@ -93,7 +93,7 @@ if question:
         try:
             pending = bot.ask_stream(question, session_id=state.session_id, client=client_id())
             show_answer(pending.chunks())
-            result = pending.result
+            result = pending.shown
         except Exception as exc:  # store/search failures become a message, never a stack trace
             st.error(
                 f"Sorry, something went wrong on our side ({type(exc).__name__}). Please try again, or contact "
@@ -105,8 +105,8 @@ if question:
             )
         elif result is not None:  # the assistant has logged it: `interaction_id` is its row for the rating
             st.caption(f"Answered by: {result.model}")
-            show_sources(result.sources)
-            row_id = result.interaction_id
+            show_sources(result.sources)  # shown before the log is written (its masking may still be loading)
+            row_id = pending.result.interaction_id if pending.result is not None else None
             state.messages.append(
                 {
                     "role": "assistant",

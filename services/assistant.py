@@ -100,20 +100,39 @@ def provider_error_message(exc: Exception) -> str:
     return "Our AI assistant had a problem answering."
 
 
-class PendingAnswer:
-    """A streamed answer: iterate `chunks()` for the text pieces; `result` is set once they are consumed."""
+ORDER_QUESTION = "(order details given to the order desk)"  # what memory and the log keep of an order turn
+ORDER_PLACEHOLDER = "(order status answered by the order desk)"
 
-    def __init__(self, chunks: Iterable[str], finish: Callable[[str], AssistantAnswer]) -> None:
+
+class PendingAnswer:
+    """A streamed answer: iterate `chunks()` for the text pieces. Once they are consumed, `shown` is the answer to
+    show at once, and `result` the same answer written to the conversation log (`interaction_id` set; the log is
+    written on the first read), so a front end shows the sources without waiting for the log's masking."""
+
+    def __init__(
+        self,
+        chunks: Iterable[str],
+        finish: Callable[[str], AssistantAnswer],
+        record: Callable[[AssistantAnswer], int | None] | None = None,
+    ) -> None:
         self._chunks = chunks
         self._finish = finish
-        self.result: AssistantAnswer | None = None
+        self._record = record
+        self.shown: AssistantAnswer | None = None
 
     def chunks(self) -> Iterator[str]:
         text: list[str] = []
         for piece in self._chunks:
             text.append(piece)
             yield piece
-        self.result = self._finish("".join(text))
+        self.shown = self._finish("".join(text))
+
+    @property
+    def result(self) -> AssistantAnswer | None:
+        if self.shown is not None and self._record is not None:
+            record, self._record = self._record, None
+            self.shown.interaction_id = record(self.shown)
+        return self.shown
 
 
 class _ModelStream:
@@ -226,16 +245,25 @@ class Assistant:
             earlier = (lambda: self._transcript(session_id)) if self.log is not None else None
             handed = self.handoff.reply(session_id, question, history, lang, earlier)
             if handed is not None:  # an offer, or the ticket made from the customer's email
-                return PendingAnswer([handed], lambda t: self._finish_handoff(session_id, question, t, lang, t0))
+                return PendingAnswer(
+                    [handed],
+                    lambda t: self._finish_handoff(session_id, t, lang, t0),
+                    lambda a: self._record(session_id, question, a),
+                )
         order = self.orders.reply(session_id, question, lang, client) if self.orders else None
         if order is not None:  # answered by code from the order source; no model, no retrieval
-            return PendingAnswer([order.text], lambda t: self._finish_order(session_id, question, t, lang, t0))
+            logged = AssistantAnswer(ORDER_PLACEHOLDER, model="orders", language=lang)
+            return PendingAnswer(
+                [order.text],
+                lambda t: self._finish_order(session_id, t, lang, t0),
+                lambda _a: self._record(session_id, ORDER_QUESTION, logged, question),
+            )
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
             model = self.llm.model if self.llm is not None else None
             listed = self.products.reply(session_id, question, lang, model) if self.products else None
             if listed is not None:  # filters and a sort over the catalogue's fields, written by code
-                return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed))
+                return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed), self._recorder(q))
             hits = self.kb.search(q.standalone, self.settings.top_k)
             if self.products is not None:  # a product named in full first, and its same-name listings
                 hits = self.products.settle(q.standalone, hits)
@@ -247,7 +275,7 @@ class Assistant:
         if llm is None or offline.declined:  # no model call when the knowledge does not hold the answer
             model = "extractive" if llm is None else f"{llm.name} (declined: no matching knowledge)"
             pieces = [offline.text, f"\n\n{offer}"] if offer else [offline.text]
-            return PendingAnswer(pieces, lambda t: self._finish(q, t, model, offline))
+            return PendingAnswer(pieces, lambda t: self._finish(q, t, model, offline), self._recorder(q))
         stream = _ModelStream(llm.stream(q.standalone, hits, history), offline.text)
 
         def done(text: str) -> AssistantAnswer:
@@ -255,7 +283,7 @@ class Assistant:
                 return self._finish(q, text, f"extractive (fallback: {llm.name} unavailable)", offline)
             return self._finish(q, text, llm.name, Extracted(text, hits, False))
 
-        return PendingAnswer(stream, done)
+        return PendingAnswer(stream, done, self._recorder(q))
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         """The follow-up rewritten as a standalone question (the chat model's rewrite when there is one)."""
@@ -266,31 +294,29 @@ class Assistant:
         return standalone
 
     def _finish(self, q: _Question, text: str, model: str, basis: Extracted) -> AssistantAnswer:
-        """Remember the turn, log it, and build what the front end shows."""
+        """Remember the turn and build what the front end shows (logged by `_recorder`)."""
         top = basis.used[0] if basis.used else None
         entity = str(top.metadata.get("name", "")) if top is not None and top.kind == "product" else ""
         self.memory.add(q.session_id, Turn(q.text, text, entity))
         answer = AssistantAnswer(text, list(basis.used), model, basis.declined, q.standalone, q.language)
-        answer.interaction_id = self._record(q.session_id, q.text, answer)
         answer.seconds = time.perf_counter() - q.started
         return answer
 
-    def _finish_handoff(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
+    def _recorder(self, q: _Question) -> Callable[[AssistantAnswer], int | None]:
+        return lambda answer: self._record(q.session_id, q.text, answer)
+
+    def _finish_handoff(self, session_id: str, text: str, lang: str, t0: float) -> AssistantAnswer:
         """A hand-off turn: logged (masked, as every turn), not remembered: the customer's email address in it must
         not reach a chat model's history."""
         answer = AssistantAnswer(text, model="handoff", language=lang)
-        answer.interaction_id = self._record(session_id, question, answer)
         answer.seconds = time.perf_counter() - t0
         return answer
 
-    def _finish_order(self, session_id: str, question: str, text: str, lang: str, t0: float) -> AssistantAnswer:
+    def _finish_order(self, session_id: str, text: str, lang: str, t0: float) -> AssistantAnswer:
         """An order-status turn: remembered and logged without the order's details or the customer's (order number,
         email, postcode), so they never reach a chat model's history, the analytics, a ticket or a training file."""
-        placeholder = "(order status answered by the order desk)"
-        self.memory.add(session_id, Turn("(order details given to the order desk)", placeholder))
+        self.memory.add(session_id, Turn(ORDER_QUESTION, ORDER_PLACEHOLDER))
         answer = AssistantAnswer(text, model="orders", language=lang)
-        logged = AssistantAnswer(placeholder, model="orders", language=lang)
-        answer.interaction_id = self._record(session_id, "(order details given to the order desk)", logged, question)
         answer.seconds = time.perf_counter() - t0
         return answer
 

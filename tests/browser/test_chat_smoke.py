@@ -61,7 +61,7 @@ def test_chat_page_answers_with_sources_in_chromium(app_url: str, browser, tmp_p
     page.goto(app_url)
     _ask(page, "Do gift cards expire?")
     page.get_by_text("never expire", exact=False).first.wait_for(timeout=60_000)
-    page.get_by_text("Sources (", exact=False).first.wait_for(timeout=10_000)
+    page.get_by_text("Sources (", exact=False).first.wait_for(timeout=60_000)
     assert page.get_by_text("Answered by: extractive").count() >= 1
     page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
 
