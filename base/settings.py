@@ -198,7 +198,14 @@ class Settings(BaseSettings):
     api_max_concurrent: int = Field(
         8, ge=1, description="Answers computed at once; more get 503 with Retry-After (2 cores: keep it small)."
     )
-    api_conversation_minutes: float = Field(60.0, gt=0, description="An idle API conversation is forgotten after this.")
+    api_conversation_minutes: float = Field(
+        60.0, gt=0, description="A conversation idle this long is forgotten whole (chat page and API)."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db: conversation state and limits shared by several API workers "
+        "(services/state.py); unset: kept in this process.",
+    )
 
     # Hand-off to people (services/handoff.py): tickets staff answer on the admin Inbox page.
     tickets_db: Path = Field(ROOT / ".data" / "tickets.sqlite3", description="Hand-off tickets (the Inbox page).")

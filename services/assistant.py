@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 
 from base.errors import StoreError, StoreRecovering
+from base.kv import open_kv
 from base.language import detect_language
 from base.settings import Settings
 from base.types import Hit
@@ -26,13 +27,14 @@ from chains.calibration import StoreCalibration
 from chains.condense import condense_question
 from chains.extractive import Contact, Extracted, ExtractiveAnswerer
 from chains.gate import DeclineGate, GateDecision
-from chains.memory import SessionMemory, Turn
+from chains.memory import Turn
 from services.conversation_log import ConversationLog
 from services.handoff import HandoffDesk
 from services.knowledge import KnowledgeBase
-from services.orders import FailureLimiter, HttpOrders, OrderDesk, SqliteOrders
+from services.orders import HttpOrders, OrderDesk, SqliteOrders, failure_limit
 from services.privacy import PrivacyDesk
 from services.products import ProductDesk
+from services.state import ConversationStore
 
 MAX_QUESTION_CHARS = 1000
 logger = logging.getLogger(__name__)
@@ -177,7 +179,7 @@ class Assistant:
         self,
         settings: Settings,
         kb: KnowledgeBase | None = None,
-        memory: SessionMemory | None = None,
+        conversations: ConversationStore | None = None,
         chat_model: BaseChatModel | None = None,
         log: ConversationLog | None = None,
         orders: OrderDesk | None = None,
@@ -188,11 +190,16 @@ class Assistant:
         self.settings = settings
         self.privacy = privacy
         self.kb = kb or KnowledgeBase(settings)
-        self.memory = memory or SessionMemory(max_turns=settings.memory_turns)
+        self.conversations = conversations or ConversationStore(
+            ttl=settings.api_conversation_minutes * 60, max_turns=settings.memory_turns
+        )
         self.log = log
         self.orders = orders
         self.handoff = handoff
-        self.products = products or (ProductDesk(self.kb) if settings.product_filters else None)
+        self.products = products or (ProductDesk(self.kb, self.conversations) if settings.product_filters else None)
+        for desk in (self.orders, self.handoff, self.products):  # one owner of conversation state: this store
+            if desk is not None:
+                desk.conversations = self.conversations
         self.contact = Contact.of(settings)
         self.gate = DeclineGate(self.kb.decline_thresholds)
         self.extractive = ExtractiveAnswerer(self.contact, self.gate)
@@ -240,7 +247,8 @@ class Assistant:
         if not question:
             return PendingAnswer(["Please type a question."], lambda t: AssistantAnswer(t, declined=True))
         lang = detect_language(question)
-        history = self.memory.history(session_id)
+        state = self.conversations.load(session_id)
+        history = state.turns
         if self.handoff is not None:
             earlier = (lambda: self._transcript(session_id)) if self.log is not None else None
             handed = self.handoff.reply(session_id, question, history, lang, earlier)
@@ -261,9 +269,10 @@ class Assistant:
         q = _Question(question, session_id, self._standalone(question, history), lang, t0)
         try:
             model = self.llm.model if self.llm is not None else None
-            listed = self.products.reply(session_id, question, lang, model) if self.products else None
+            listed = self.products.reply(session_id, question, lang, model, state) if self.products else None
             if listed is not None:  # filters and a sort over the catalogue's fields, written by code
-                return PendingAnswer([listed.text], lambda t: self._finish(q, t, "catalogue", listed), self._recorder(q))
+                finish = lambda t: self._finish(q, t, "catalogue", listed)  # noqa: E731
+                return PendingAnswer([listed.text], finish, self._recorder(q))
             hits = self.kb.search(q.standalone, self.settings.top_k)
             if self.products is not None:  # a product named in full first, and its same-name listings
                 hits = self.products.settle(q.standalone, hits)
@@ -297,7 +306,7 @@ class Assistant:
         """Remember the turn and build what the front end shows (logged by `_recorder`)."""
         top = basis.used[0] if basis.used else None
         entity = str(top.metadata.get("name", "")) if top is not None and top.kind == "product" else ""
-        self.memory.add(q.session_id, Turn(q.text, text, entity))
+        self.conversations.add_turn(q.session_id, Turn(q.text, text, entity))
         answer = AssistantAnswer(text, list(basis.used), model, basis.declined, q.standalone, q.language)
         answer.seconds = time.perf_counter() - q.started
         return answer
@@ -315,7 +324,7 @@ class Assistant:
     def _finish_order(self, session_id: str, text: str, lang: str, t0: float) -> AssistantAnswer:
         """An order-status turn: remembered and logged without the order's details or the customer's (order number,
         email, postcode), so they never reach a chat model's history, the analytics, a ticket or a training file."""
-        self.memory.add(session_id, Turn(ORDER_QUESTION, ORDER_PLACEHOLDER))
+        self.conversations.add_turn(session_id, Turn(ORDER_QUESTION, ORDER_PLACEHOLDER))
         answer = AssistantAnswer(text, model="orders", language=lang)
         answer.seconds = time.perf_counter() - t0
         return answer
@@ -353,15 +362,9 @@ class Assistant:
         return turns
 
     def forget(self, sessions: set[str]) -> None:
-        """Drop everything this process holds in memory for these conversations (an erasure request)."""
-        for session in sessions:
-            self.memory.clear(session)
-            if self.products is not None:
-                self.products.forget(session)
-            if self.orders is not None:
-                self.orders.forget(session)
-        if self.handoff is not None:
-            self.handoff.forget(sessions)
+        """Drop everything held for these conversations (an erasure request, a new conversation): their whole
+        state, in this process or in Redis."""
+        self.conversations.forget(sessions)
         from base.pii import forget_cache
 
         forget_cache()
@@ -405,13 +408,21 @@ def open_assistant(settings: Settings, *, recover_in_background: bool = False, l
         if settings.orders_url
         else SqliteOrders(settings.orders_db)
     )
-    limiter = FailureLimiter(settings.order_max_failures, settings.order_failure_window_minutes * 60)
+    kv = open_kv(settings.redis_url)
+    limiter = failure_limit(settings.order_max_failures, settings.order_failure_window_minutes * 60, kv=kv)
     orders = OrderDesk(source, vars(Contact.of(settings)), limiter)
     privacy = PrivacyDesk.of(settings)
     if log:  # the masker's models load while the page or the API starts, not on the first logged answer
         threading.Thread(target=_warm, args=(privacy.masker,), name="pii-warm-up", daemon=True).start()
     handoff = HandoffDesk(privacy.tickets, privacy.masker)
     conversation_log = privacy.log if log else None
+    conversations = ConversationStore(kv, settings.api_conversation_minutes * 60, settings.memory_turns)
     return Assistant(
-        settings, kb, log=conversation_log, orders=orders, handoff=handoff, privacy=privacy if log else None
+        settings,
+        kb,
+        conversations=conversations,
+        log=conversation_log,
+        orders=orders,
+        handoff=handoff,
+        privacy=privacy if log else None,
     )

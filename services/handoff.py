@@ -25,6 +25,7 @@ from pathlib import Path
 from base.pii import EMAIL, PLACEHOLDER, Masker
 from chains.memory import Turn
 from services.conversation_log import connect, now_utc, vacuum
+from services.state import ConversationState, ConversationStore
 
 WANTS_PERSON = re.compile(
     r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some)?\s*(human|person|agent|representative|someone|real person)|"
@@ -206,27 +207,17 @@ def _ticket(row: sqlite3.Row) -> Ticket:
 MAX_TICKETS_PER_CONVERSATION = 2
 
 
-@dataclass
-class _State:
-    declines: int = 0  # in a row
-    offered: str = ""  # the reason of a pending offer, "" when none
-    tickets: int = 0  # made from this conversation (a cap keeps one chat from flooding the Inbox)
-    request: str = ""  # what the customer wanted when the offer was made (masked)
-
-
 class HandoffDesk:
-    """Decides when to offer a person, and turns the customer's email into a ticket."""
+    """Decides when to offer a person, and turns the customer's email into a ticket. The offer, the declines in a
+    row and the tickets made live in the conversation's state (services/state.py), decided in one atomic update
+    each: two messages at once cannot both pass the ticket cap."""
 
-    def __init__(self, tickets: TicketStore, masker: Masker | None = None) -> None:
+    def __init__(
+        self, tickets: TicketStore, masker: Masker | None = None, conversations: ConversationStore | None = None
+    ) -> None:
         self.tickets = tickets
         self.masker = masker or Masker()
-        self._state: dict[str, _State] = {}
-        self._lock = threading.Lock()
-
-    def _get(self, session: str) -> _State:
-        if len(self._state) > 50_000:
-            self._state.clear()  # offers are short-lived; forgetting them only costs a repeated offer
-        return self._state.setdefault(session, _State())
+        self.conversations = conversations or ConversationStore()
 
     def reply(
         self,
@@ -238,31 +229,40 @@ class HandoffDesk:
     ) -> str | None:
         """Handle a pending offer or a request for a person; None when the message is for the assistant.
         `earlier`: the conversation so far as masked {"role", "text"} turns (the log's rows); default: `history`."""
-        with self._lock:
-            state = self._get(session)
-            email = EMAIL.search(message)
-            if state.tickets >= MAX_TICKETS_PER_CONVERSATION:
-                state.offered = ""
-                return TEXT.get(lang, TEXT["en"])["already"] if WANTS_PERSON.search(message) else None
-            if state.offered and email:
-                reason, state.offered, state.declines = state.offered, "", 0
-            elif state.offered and NO.search(message):
-                state.offered = ""
-                return TEXT.get(lang, TEXT["en"])["declined"]
-            elif WANTS_PERSON.search(message) and email:
+        email = EMAIL.search(message)
+        wants = bool(WANTS_PERSON.search(message))
+        asked = request_in(self.masker.mask(message)) if wants and not email else ""  # masked outside the update
+
+        def decide(state: ConversationState) -> tuple[str, str] | str | None:
+            """(reason, pending request) for a ticket, a reply's key in TEXT, or None."""
+            hs = state.handoff
+            if hs.tickets >= MAX_TICKETS_PER_CONVERSATION:
+                hs.offered = ""
+                return "already" if wants else None
+            if hs.offered and email:
+                reason, hs.offered, hs.declines = hs.offered, "", 0
+            elif hs.offered and NO.search(message):
+                hs.offered = ""
+                return "declined"
+            elif wants and email:
                 reason = "asked for a person"
-            elif WANTS_PERSON.search(message):
-                state.offered = "asked for a person"
-                state.request = request_in(self.masker.mask(message)) or state.request
-                return TEXT.get(lang, TEXT["en"])["offer"]
-            elif state.offered:
-                state.offered = ""  # they moved on: answer the question instead
+            elif wants:
+                hs.offered = "asked for a person"
+                hs.request = asked or hs.request
+                return "offer"
+            elif hs.offered:
+                hs.offered = ""  # they moved on: answer the question instead
                 return None
             else:
                 return None
-            state.offered = ""  # decided under the lock: two messages at once cannot both pass the cap
-            state.tickets += 1
-            request, state.request = state.request, ""
+            hs.tickets += 1
+            request, hs.request = hs.request, ""
+            return reason, request
+
+        decision = self.conversations.change(session, decide)
+        if decision is None or isinstance(decision, str):
+            return None if decision is None else TEXT.get(lang, TEXT["en"])[decision]
+        reason, request = decision
         return self._ticket(session, request, message, history, lang, email.group(0), reason, earlier)
 
     def _ticket(
@@ -292,21 +292,18 @@ class HandoffDesk:
     def after_answer(self, session: str, declined: bool, lang: str, question: str = "") -> str | None:
         """Count declines in a row; the offer to add after the second one (once, until answered). `question`: the
         customer's message just answered (a declined one becomes the ticket's request)."""
-        with self._lock:
-            state = self._get(session)
-            state.declines = state.declines + 1 if declined else 0
-            if declined and question:
-                state.request = request_in(self.masker.mask(question)) or state.request
-            if state.declines >= 2 and not state.offered and state.tickets < MAX_TICKETS_PER_CONVERSATION:
-                state.offered = "declined twice"
-                return TEXT.get(lang, TEXT["en"])["offer"]
-        return None
+        asked = request_in(self.masker.mask(question)) if declined and question else ""
 
-    def forget(self, sessions: set[str]) -> None:
-        """Drop the hand-off state of these conversations (an erasure request)."""
-        with self._lock:
-            for session in sessions:
-                self._state.pop(session, None)
+        def count(state: ConversationState) -> bool:
+            hs = state.handoff
+            hs.declines = hs.declines + 1 if declined else 0
+            hs.request = asked or hs.request
+            if hs.declines >= 2 and not hs.offered and hs.tickets < MAX_TICKETS_PER_CONVERSATION:
+                hs.offered = "declined twice"
+                return True
+            return False
+
+        return TEXT.get(lang, TEXT["en"])["offer"] if self.conversations.change(session, count) else None
 
 
 # -- the customer's request, and FAQ entries from staff replies ----------------------------------------------------

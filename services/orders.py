@@ -18,19 +18,17 @@ import logging
 import random
 import re
 import sqlite3
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from base.limits import SlidingWindow
 from base.pii import EMAIL
+from services.state import ConversationState, ConversationStore, OrderSlots
 
 ORDER_NUMBER = re.compile(r"\b(?:hp|HP|Hp)[\s#-]?(\d{6})\b")
 POSTCODE = re.compile(r"(?<![\d-])(\d{5})(?:-\d{4})?(?![\d-])")
@@ -331,50 +329,9 @@ def demo_orders(n: int = 200, seed: int = 7, today: date = date(2026, 11, 30)) -
 
 
 # -- the desk -----------------------------------------------------------------------------------------------
-class FailureLimiter:
-    """At most `max_failures` failed checks per key within `window` seconds."""
-
-    def __init__(self, max_failures: int = 5, window: float = 900.0, clock: Callable[[], float] = time.monotonic):
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str) -> deque[float]:
-        now = self.clock()
-        times = self._failures[key]
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> bool:
-        """True when any key has used up its failures."""
-        with self._lock:
-            return any(len(self._recent(k)) >= self.max_failures for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._recent(key).append(self.clock())
-            if len(self._failures) > 10_000:  # forget keys with no recent failure
-                for idle in [k for k in self._failures if not self._recent(k)]:
-                    del self._failures[idle]
-
-    def refund(self, *keys: str) -> None:
-        """Take back the failure reserved for a check that then succeeded."""
-        with self._lock:
-            for key in keys:
-                if self._failures.get(key):
-                    self._failures[key].pop()
-
-
-@dataclass
-class _Slots:
-    number: str | None = None
-    contact: str | None = None
-    asked: bool = False  # the last answer asked for order details: the next message may just hold them
-    seen: float = field(default_factory=time.monotonic)
+def failure_limit(max_failures: int = 5, window: float = 900.0, clock=None, kv=None) -> SlidingWindow:
+    """At most `max_failures` failed checks per key within `window` seconds (shared by all workers on `kv`)."""
+    return SlidingWindow(max_failures, window, kv, name="order-failures", clock=clock)
 
 
 @dataclass
@@ -384,68 +341,63 @@ class OrderReply:
 
 
 class OrderDesk:
-    """Slot filling for order status, per conversation; `reply` returns None when the message is not about it."""
+    """Slot filling for order status; `reply` returns None when the message is not about it. The halves given so far
+    live in the conversation's state (services/state.py), the failure counts in the shared limiter."""
 
-    def __init__(self, source: OrderSource, contact: dict[str, str], limiter: FailureLimiter | None = None) -> None:
+    def __init__(
+        self,
+        source: OrderSource,
+        contact: dict[str, str],
+        limiter: SlidingWindow | None = None,
+        conversations: ConversationStore | None = None,
+    ) -> None:
         self.source = source
         self.contact = contact
-        self.limiter = limiter or FailureLimiter()
-        self._slots: dict[str, _Slots] = {}
-        self._lock = threading.Lock()
+        self.limiter = limiter or failure_limit()
+        self.conversations = conversations or ConversationStore()
 
     def _text(self, lang: str, key: str) -> str:
         return TEXT.get(lang, TEXT["en"])[key].format(**self.contact)
-
-    def forget(self, conversation: str) -> None:
-        """Drop the order number and contact held for a conversation (an erasure request)."""
-        with self._lock:
-            self._slots.pop(conversation, None)
 
     def reply(self, conversation: str, message: str, lang: str = "en", client: str = "local") -> OrderReply | None:
         number = ORDER_NUMBER.search(message)
         email = EMAIL.search(message)
         postcode = POSTCODE.search(ORDER_NUMBER.sub(" ", message))
-        with self._lock:
-            slots = self._slots.get(conversation)
-            about_orders = bool(INTENT.search(message) or number or (slots and slots.asked and (email or postcode)))
-            if not about_orders:
-                if slots is not None:
-                    slots.asked = False
+
+        def fill(state: ConversationState) -> tuple[str | None, str | None] | None:
+            """The order number and contact held after this message (None: not about orders); a complete pair is
+            taken out of the state: every lookup needs both halves again."""
+            slots = state.order
+            if not (INTENT.search(message) or number or (slots.asked and (email or postcode))):
+                slots.asked = False
                 return None
-            if slots is None:
-                if len(self._slots) > 50_000:  # forget the oldest half rather than grow without bound
-                    for key in sorted(self._slots, key=lambda k: self._slots[k].seen)[:25_000]:
-                        del self._slots[key]
-                slots = self._slots[conversation] = _Slots()
-            slots.seen = time.monotonic()
             if number:
                 slots.number = normalise_number(number.group(1))
             if email or postcode:
                 slots.contact = (email.group(0) if email else postcode.group(1)).strip().lower()
-            keys = (f"conversation:{conversation}", f"client:{client}")
-            order_key = f"order:{slots.number}" if slots.number else None
-            if self.limiter.blocked(*keys, *([order_key] if order_key else [])):
+            held = (slots.number, slots.contact)
+            slots.asked = not (slots.number and slots.contact)
+            if not slots.asked:
                 slots.number = slots.contact = None
-                slots.asked = False
+            return held
+
+        held = self.conversations.change(conversation, fill)
+        if held is None:
+            return None
+        wanted_number, given = held
+        keys = (f"conversation:{conversation}", f"client:{client}")
+        if not wanted_number or not given:
+            if self.limiter.blocked(*keys, *([f"order:{wanted_number}"] if wanted_number else [])):
+                self.conversations.change(conversation, lambda state: setattr(state, "order", OrderSlots()))
                 return OrderReply(self._text(lang, "paused"))
-            if not slots.number or not slots.contact:
-                slots.asked = True
-                which = (
-                    "ask_both"
-                    if not (slots.number or slots.contact)
-                    else "ask_number"
-                    if not slots.number
-                    else "ask_contact"
-                )
-                return OrderReply(self._text(lang, which))
-            wanted_number, given = slots.number, slots.contact
-            slots.number = slots.contact = None  # every lookup needs both halves again
-            slots.asked = False
-            # Count the check as failed before looking (refunded on success), so parallel attempts cannot all slip
-            # under the limit while lookups are in flight. Failures also count against the order number itself:
-            # a new conversation or a new IP does not buy new guesses at one customer's postcode.
-            charged = (*keys, f"order:{wanted_number}")
-            self.limiter.fail(*charged)
+            which = "ask_both" if not (wanted_number or given) else "ask_number" if not wanted_number else "ask_contact"
+            return OrderReply(self._text(lang, which))
+        # Count the check as failed before looking (refunded on success), so parallel attempts cannot all slip
+        # under the limit while lookups are in flight. Failures also count against the order number itself:
+        # a new conversation or a new IP does not buy new guesses at one customer's postcode.
+        charged = (*keys, f"order:{wanted_number}")
+        if not self.limiter.reserve(*charged):
+            return OrderReply(self._text(lang, "paused"))
         try:
             order = self.source.get(wanted_number)
         except OrderServiceError:

@@ -5,8 +5,10 @@ What the product stores about a customer, and where:
   conversation to the e-mail addresses and phone numbers written in it (services/conversation_log.py);
 - hand-off tickets (`tickets_db`): the customer's e-mail (to reply), the masked transcript and request;
 - order lookups: nothing of their own; the log keeps a placeholder row in the conversation, failure counters live
-  in memory for `order_failure_window_minutes`;
-- in memory, per conversation: chat history, product filters, order slots, hand-off state (`Assistant.forget`).
+  in the state backend for `order_failure_window_minutes`;
+- conversation state (services/state.py: this process's memory, or Redis with several workers): chat history,
+  product filters, order slots, hand-off state, for `api_conversation_minutes` after the last message
+  (`Assistant.forget` drops it at once).
 Fine-tuning files are built from the log when they are prepared: one prepared before an erasure must be prepared
 again (`python -m finetune.prepare`), and analytics and exports read the log as it is.
 """

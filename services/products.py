@@ -13,7 +13,6 @@ import datetime
 import logging
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
@@ -36,6 +35,7 @@ from chains.product_query import (
     word_set,
 )
 from services.knowledge import KnowledgeBase
+from services.state import ConversationState, ConversationStore
 
 logger = logging.getLogger(__name__)
 SHOWN = 5
@@ -99,12 +99,11 @@ class _Catalogue:
 class ProductDesk:
     """Answers structured product questions (see module docstring); None hands a question to retrieval."""
 
-    def __init__(self, kb: KnowledgeBase, max_conversations: int = 5000) -> None:
+    def __init__(self, kb: KnowledgeBase, conversations: ConversationStore | None = None) -> None:
         self.kb = kb
-        self.max_conversations = max_conversations
+        self.conversations = conversations or ConversationStore()
         self._lock = threading.Lock()
         self._catalogue: _Catalogue | None = None
-        self._last: OrderedDict[str, tuple[ProductQuery, list[float]]] = OrderedDict()
 
     def vocabulary(self) -> Vocabulary:
         """The catalogue's words, rebuilt when the store changed (in this process or another)."""
@@ -139,11 +138,19 @@ class ProductDesk:
             self._catalogue = cat
             return cat
 
-    def reply(self, session_id: str, question: str, lang: str, model: BaseChatModel | None = None) -> Extracted | None:
+    def reply(
+        self,
+        session_id: str,
+        question: str,
+        lang: str,
+        model: BaseChatModel | None = None,
+        state: ConversationState | None = None,
+    ) -> Extracted | None:
         """The answer to a product question that needs filters, or None. With a chat `model`, it reads the filters
-        (structured output, checked against the catalogue); the rules do when there is none or it fails."""
-        last = self._last.get(session_id)
-        previous = last[0] if last else None
+        (structured output, checked against the catalogue); the rules do when there is none or it fails. The last
+        answer's filters come from the conversation's `state` (loaded when not given) and are written back to it."""
+        state = state if state is not None else self.conversations.load(session_id)
+        previous = state.filters
         if not may_need_filters(question, previous):
             return None  # most messages: no catalogue scan, no model call
         vocab = self.vocabulary()
@@ -157,10 +164,9 @@ class ProductDesk:
         if asks_one and not (bounded and PRICE_MARKED.search(question)):
             return None  # about one product (digits in its name are no price bound): similarity finds it
         if query.want == "cheaper":
-            shown = last[1] if last else []
             query.want = "list"
-            if shown:
-                query.max_price = min(shown) - 0.01
+            if state.shown_prices:
+                query.max_price = min(state.shown_prices) - 0.01
         if query.want == "compare":
             answer = self._compare(query, lang)
         elif query.want == "brands":
@@ -168,11 +174,11 @@ class ProductDesk:
         else:
             answer = self._list(query, lang)
         prices = [p for p in (ProductFacts.of(h.metadata).price for h in answer.used) if p is not None]
-        with self._lock:
-            self._last[session_id] = (query, prices)
-            self._last.move_to_end(session_id)
-            while len(self._last) > self.max_conversations:
-                self._last.popitem(last=False)
+
+        def remember(stored: ConversationState) -> None:
+            stored.filters, stored.shown_prices = query, prices
+
+        self.conversations.change(session_id, remember)
         return answer
 
     def _read(
@@ -187,10 +193,6 @@ class ProductDesk:
             except Exception as exc:  # a model that fails or answers out of shape: the rules read it
                 logger.warning("the chat model could not read product filters (%s); using the rules", exc)
         return parse_product_query(question, vocab, previous)
-
-    def forget(self, session_id: str) -> None:
-        with self._lock:
-            self._last.pop(session_id, None)
 
     # -- retrieval's hits about one product ---------------------------------------------------------------
     def named_listings(self, question: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import faq_store
 
-from api.app import RateLimiter, create_app
+from api.app import create_app
 from services.api_keys import ApiKeyError, ApiKeys
 from services.assistant import Assistant
 from services.conversation_log import ConversationLog
@@ -60,7 +60,7 @@ def test_chat_streams_text_then_the_sources_and_continues_the_conversation(api) 
         json={"conversation_id": done["conversation_id"], "message": "and gift card fees?", "stream": False},
     )
     assert follow.status_code == 200 and follow.json()["conversation_id"] == done["conversation_id"]
-    assert len(bot.memory.history(done["conversation_id"])) == 2
+    assert len(bot.conversations.history(done["conversation_id"])) == 2
     rated = client.post(
         "/v1/feedback",
         headers=auth,
@@ -173,15 +173,6 @@ def test_limits_size_rate_and_concurrency(tmp_path: Path) -> None:
     assert again.status_code == 200
 
 
-def test_rate_limiter_counts_a_sliding_minute() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    assert limiter.retry_after("k") == 0 and limiter.retry_after("k") == 0
-    assert limiter.retry_after("k") > 0 and limiter.retry_after("other") == 0
-    now[0] = 60.0
-    assert limiter.retry_after("k") == 0
-
-
 def test_an_internal_error_is_json_without_a_trace(api, monkeypatch: pytest.MonkeyPatch) -> None:
     client, key, bot = api
 
@@ -237,7 +228,7 @@ def test_order_status_over_the_api_answers_only_the_verified_owner_and_logs_no_d
     assert "email" in second["answer"]
     third = client.post("/v1/chat", headers=auth, json={**conversation, "message": order.email}).json()
     assert order.tracking in third["answer"] and order.street not in third["answer"]
-    turns = bot.memory.history(first["conversation_id"])
+    turns = bot.conversations.history(first["conversation_id"])
     remembered = " ".join(f"{t.question} {t.answer}" for t in turns)
     logged = " ".join(f"{r['question']} {r['answer']}" for r in bot.log.rows())
     for secret in (order.tracking, order.number, order.email):  # neither the order's nor the customer's details

@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from child_env import child_env
 
+from base.kv import MemoryKV
 from base.paths import ROOT
 from base.settings import Settings
 from base.types import Hit
 from chains.condense import condense_question
 from chains.extractive import Contact, ExtractiveAnswerer, describe_product
 from chains.gate import DeclineGate
-from chains.memory import SessionMemory, Turn
+from chains.memory import Turn
 from providers.embeddings import HashingEmbeddings
 from services.assistant import Assistant
 from services.conversation_log import ConversationLog
 from services.knowledge import KnowledgeBase
+from services.state import ConversationStore
 
 CONTACT = Contact("help@example.test", "+1 555", "9–5")
 
@@ -31,13 +33,13 @@ def _hit(kind: str, score: float, **meta) -> Hit:
 
 
 def test_memory_is_per_session_and_bounded() -> None:
-    mem = SessionMemory(max_turns=2, max_sessions=2)
+    mem = ConversationStore(MemoryKV(max_keys=2), max_turns=2)
     for n in range(3):
-        mem.add("alice", Turn(f"q{n}", f"a{n}"))
-    mem.add("bob", Turn("hi", "hello"))
+        mem.add_turn("alice", Turn(f"q{n}", f"a{n}"))
+    mem.add_turn("bob", Turn("hi", "hello"))
     assert [t.question for t in mem.history("alice")] == ["q1", "q2"]
     assert [t.question for t in mem.history("bob")] == ["hi"]
-    mem.add("carol", Turn("x", "y"))  # evicts the least recently used session (alice)
+    mem.add_turn("carol", Turn("x", "y"))  # evicts the least recently written conversation (alice)
     assert mem.history("alice") == [] and mem.history("carol")[0].question == "x"
 
 

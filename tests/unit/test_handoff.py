@@ -38,7 +38,7 @@ def test_asking_for_a_person_then_leaving_an_email_makes_a_masked_ticket(bot: As
     assert ticket.request == "My card [card] was charged twice, call me on [phone]"  # not the hand-off turns
     roles = [t["role"] for t in ticket.transcript]
     assert roles == ["customer", "assistant", "customer", "assistant", "customer"]  # the whole conversation
-    history = " ".join(f"{t.question} {t.answer}" for t in bot.memory.history("s1"))
+    history = " ".join(f"{t.question} {t.answer}" for t in bot.conversations.history("s1"))
     assert "jane.doe" not in history  # the hand-off turns are not remembered for a chat model
 
 

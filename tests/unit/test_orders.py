@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from services.orders import FailureLimiter, HttpOrders, Order, OrderDesk, SqliteOrders, demo_orders, mask_address
+from services.orders import HttpOrders, Order, OrderDesk, SqliteOrders, demo_orders, failure_limit, mask_address
 
 CONTACT = {"email": "support@harborandpine.example", "phone": "+1 (800) 555-0142", "hours": "Mon-Fri"}
 ORDERS = demo_orders(200)
@@ -21,7 +21,7 @@ ORDERS = demo_orders(200)
 def desk(tmp_path: Path) -> OrderDesk:
     table = SqliteOrders(tmp_path / "orders.sqlite3")
     table.put(ORDERS)
-    return OrderDesk(table, CONTACT, FailureLimiter(max_failures=5, window=900))
+    return OrderDesk(table, CONTACT, failure_limit(max_failures=5, window=900))
 
 
 def _secrets(orders: list[Order]) -> set[str]:

@@ -88,7 +88,7 @@ def test_a_forgotten_customer_leaves_no_trace(tmp_path: Path) -> None:
         assert trace.lower() not in data.lower(), trace  # not in any row, nor in a free page of the files
     assert [r["session_id"] for r in privacy.log.rows()] == ["bob"]
     assert privacy.tickets.list() == []
-    assert bot.memory.history("jane-1") == [] and bot.memory.history("bob") != []
+    assert bot.conversations.history("jane-1") == [] and bot.conversations.history("bob") != []
 
 
 def test_forget_by_phone_and_a_spelled_out_address(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_customers_hear_one_moment_during_a_background_rebuild_and_uploads_are_r
     again = bot.ask("¿Cuánto tarda el envío?", "customer-2")
     assert (first.answer, first.unavailable, first.declined) == (ONE_MOMENT["en"], True, False)
     assert (again.answer, again.unavailable) == (ONE_MOMENT["es"], True)
-    assert bot.memory.history("customer-1") == []  # not an answer: nothing remembered
+    assert bot.conversations.history("customer-1") == []  # not an answer: nothing remembered
     assert kb.health().status == "recovering"
     [outcome] = ingest_uploads(kb, [("late.json", json.dumps({"questions": _entries("late")[:2]}).encode())])
     assert outcome.status == "rejected" and "being rebuilt" in outcome.reason
