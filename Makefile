@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.installed
 
-.PHONY: run api test install store embedder embedder-train lint bench eval clean chromium redis crash-matrix eval-intent \
+.PHONY: run api test install store embedder embedder-train lint bench eval clean chromium redis crash-matrix eval-intent test-fast \
 	finetune-local bench-catalogue
 
 install: $(STAMP)
@@ -49,6 +49,10 @@ api: store
 test: $(STAMP) chromium redis embedder
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+
+# Unit tests only (fakes, no real models or servers): a few minutes.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m unit
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -1,5 +1,7 @@
 """Load on the REST API: 50 concurrent conversations for 60 s against the offline provider, with 1 and then 2 API
-worker processes sharing one `chroma run` server (prints numbers and writes bench/results/api_load.json; not a test).
+worker processes sharing one `chroma run` server and one Redis (conversation state and limits), behind no sticky
+balancer: each message goes to the next worker in turn (prints numbers and writes bench/results/api_load.json; not
+a test).
 
 Each simulated customer keeps one conversation and asks FAQ questions from the dev set in a loop over SSE. Before
 the load, every question is answered once on its own; under load, an answer counts as right only if it is that
@@ -91,10 +93,10 @@ async def _load(
         stop = time.perf_counter() + seconds
 
         async def customer(n: int) -> None:
-            base = bases[n % len(bases)]  # a conversation stays on its worker (conversations live in its memory)
             conversation = None
             i = n
             while time.perf_counter() < stop:
+                base = bases[i % len(bases)]  # round robin per message: the state is in Redis, not in a worker
                 question = questions[i % len(questions)]
                 i += 7
                 try:
@@ -167,6 +169,18 @@ def main() -> None:
             )
         )
         env["ASSISTANT_CHROMA_URL"] = f"http://127.0.0.1:{chroma_port}"
+        redis_server = shutil.which("redis-server")
+        if redis_server is None:
+            raise SystemExit("redis-server is not installed (make redis)")
+        redis_port = _free_port()
+        processes.append(
+            subprocess.Popen(
+                [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        env["ASSISTANT_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
         _wait(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", 60)
         print("building the demo store in the chroma server (default blend embedder) ...", flush=True)
         subprocess.run(
@@ -192,6 +206,8 @@ def main() -> None:
             "provider": "extractive",
             "embedder": "blend (default)",
             "backend": "chroma run (server mode)",
+            "state": "redis-server (ASSISTANT_REDIS_URL)",
+            "balancing": "round robin per message (not sticky)",
         }
         servers: list[str] = []
         for workers in [int(w) for w in args.workers.split(",")]:

@@ -71,3 +71,14 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+_FOLDER_MARKS = {"integration": "integration", "browser": "browser", "unit": "unit"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test is marked by its folder (unit, integration, browser), so `-m unit` is the fast set."""
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        if folder in _FOLDER_MARKS:
+            item.add_marker(getattr(pytest.mark, _FOLDER_MARKS[folder]))
