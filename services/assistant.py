@@ -31,6 +31,7 @@ from chains.memory import Turn
 from services.conversation_log import ConversationLog
 from services.handoff import HandoffDesk
 from services.knowledge import KnowledgeBase
+from services.named_products import NamedProducts
 from services.orders import HttpOrders, OrderDesk, SqliteOrders, failure_limit
 from services.privacy import PrivacyDesk
 from services.products import ProductDesk
@@ -197,6 +198,7 @@ class Assistant:
         self.orders = orders
         self.handoff = handoff
         self.products = products or (ProductDesk(self.kb, self.conversations) if settings.product_filters else None)
+        self.named_products = NamedProducts(self.products.cache) if self.products is not None else None
         for desk in (self.orders, self.handoff, self.products):  # one owner of conversation state: this store
             if desk is not None:
                 desk.conversations = self.conversations
@@ -274,8 +276,8 @@ class Assistant:
                 finish = lambda t: self._finish(q, t, "catalogue", listed)  # noqa: E731
                 return PendingAnswer([listed.text], finish, self._recorder(q))
             hits = self.kb.search(q.standalone, self.settings.top_k)
-            if self.products is not None:  # a product named in full first, and its same-name listings
-                hits = self.products.settle(q.standalone, hits)
+            if self.named_products is not None:  # a product named in full first, and its same-name listings
+                hits = self.named_products.settle(q.standalone, hits)
         except StoreError as exc:
             return self._unavailable(exc, lang, t0)
         offline = self.extractive.answer(hits, lang)  # declined = the gate's decision, for every provider

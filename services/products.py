@@ -1,25 +1,21 @@
 """The product desk: questions that need filters and a sort, answered from the catalogue's metadata.
 
 `chains.product_query` reads the filters (kind of product, brand, category, price range, in stock, sort);
-this desk applies them to its in-memory catalogue (the live products' metadata, read from the manifest once per
-store change and indexed by name word, brand and category), sorts, and writes the answer from the products' own
-fields, each cited. When nothing matches it says so plainly and offers the closest alternatives (one filter
-relaxed). The last filters of each conversation are kept so follow-ups ("and in blue?", "any cheaper?") narrow them.
+this desk applies them to the in-memory catalogue (services/catalogue.py), sorts, and writes the answer from the
+products' own fields, each cited. When nothing matches it says so plainly and offers the closest alternatives (one
+filter relaxed). The last filters of each conversation are kept in its state (services/state.py) so follow-ups
+("and in blue?", "any cheaper?") narrow them.
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
-import threading
-from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from base.money import day_text, format_price
-from base.text import name_key
 from base.types import Hit, ProductFacts
 from chains.extractive import Extracted
 from chains.product_query import (
@@ -34,13 +30,13 @@ from chains.product_query import (
     singular,
     word_set,
 )
+from services.catalogue import CatalogueCache
 from services.knowledge import KnowledgeBase
 from services.state import ConversationState, ConversationStore
 
 logger = logging.getLogger(__name__)
 SHOWN = 5
 _NAMING = ("name", "brand", "category")
-_LONG = ("description", "attributes")  # not kept in memory: at 100k products they would be most of it
 ALTERNATIVES = 3
 # A question about one product ("is the Summit tent in stock?", "how much is the Trail Pack, budget edition?"): its
 # words may carry a filter cue (a name with "budget" or "available" in it) but similarity answers it.
@@ -49,10 +45,6 @@ _ASKS_ABOUT_ONE = re.compile(
     r"(price|cost)|price of|cuánto cuesta|cuanto cuesta)\b",
     re.IGNORECASE,
 )
-
-
-MAX_TWIN_PRICES = 10  # listings sharing a name that `settle` adds to the hits, one per price
-MAX_NAME_WORDS = 40  # longer names are not looked for in questions (a question quoting one is answered by similarity)
 
 
 def _price_key(hit: Hit) -> float:
@@ -83,60 +75,19 @@ def _line(n: int, hit: Hit, lang: str) -> str:
     return f"{n}. {m.get('name', '')}{brand}: {price}{', ' + stock if stock else ''} [{n}]"
 
 
-@dataclass(frozen=True)
-class _Catalogue:
-    """The desk's copy of the live products, replaced whole when the store or the day changes: a reader takes one
-    and never sees the rows of one read with the names or prices of another."""
-
-    generation: int
-    day: datetime.date  # the day `facts` holds prices for (sales start and end)
-    vocab: Vocabulary
-    rows: dict[str, Hit]  # the live products: metadata without the long text fields
-    names: dict[str, list[str]]  # name_key(name) -> ids of the listings with that name
-    facts: dict[str, ProductFacts]  # each row's price and stock (not parsed again per question: 100k rows)
-
-
 class ProductDesk:
     """Answers structured product questions (see module docstring); None hands a question to retrieval."""
 
-    def __init__(self, kb: KnowledgeBase, conversations: ConversationStore | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, conversations: ConversationStore | None = None, cache: CatalogueCache | None = None
+    ) -> None:
         self.kb = kb
         self.conversations = conversations or ConversationStore()
-        self._lock = threading.Lock()
-        self._catalogue: _Catalogue | None = None
+        self.cache = cache or CatalogueCache(kb)
 
     def vocabulary(self) -> Vocabulary:
         """The catalogue's words, rebuilt when the store changed (in this process or another)."""
-        return self.catalogue().vocab
-
-    def catalogue(self) -> _Catalogue:
-        """The live products as last read, read again when the store changed; on a new day, the prices a sale
-        dates (`price_until`) are read again for that day."""
-        generation = self.kb.store.manifest.generation()
-        today = datetime.date.today()
-        with self._lock:
-            cat = self._catalogue
-            if cat is None or cat.generation != generation:
-                products = self.kb.store.products()
-                vocab = Vocabulary([h.metadata for h in products], [h.id for h in products])
-                rows: dict[str, Hit] = {}
-                names: dict[str, list[str]] = {}
-                facts: dict[str, ProductFacts] = {}
-                for hit in products:  # descriptions are fetched for the products an answer cites (`_cited`)
-                    hit.metadata = {k: v for k, v in hit.metadata.items() if k not in _LONG}
-                    rows[hit.id] = hit
-                    facts[hit.id] = ProductFacts.of(hit.metadata, today)
-                    key = name_key(str(hit.metadata.get("name", "")))
-                    if key and key.count(" ") < MAX_NAME_WORDS:
-                        names.setdefault(key, []).append(hit.id)
-                cat = _Catalogue(generation, today, vocab, rows, names, facts)
-            elif cat.day != today:  # a sale started or ended since the catalogue was read
-                dated = {
-                    i: ProductFacts.of(r.metadata, today) for i, r in cat.rows.items() if "price_until" in r.metadata
-                }
-                cat = replace(cat, day=today, facts={**cat.facts, **dated})
-            self._catalogue = cat
-            return cat
+        return self.cache.get().vocab
 
     def reply(
         self,
@@ -194,74 +145,12 @@ class ProductDesk:
                 logger.warning("the chat model could not read product filters (%s); using the rules", exc)
         return parse_product_query(question, vocab, previous)
 
-    # -- retrieval's hits about one product ---------------------------------------------------------------
-    def named_listings(self, question: str) -> list[str]:
-        """Ids of the listings whose whole name (two words or more) the question contains, for the longest such
-        name; several when listings share it. Empty when the question names no product in full."""
-        return self._listings_named(question, self.catalogue())
-
-    def _listings_named(self, question: str, cat: _Catalogue) -> list[str]:
-        """`named_listings` over `cat`."""
-        words = name_key(question).split()
-        for size in range(min(len(words), MAX_NAME_WORDS), 1, -1):  # the longest name first: the most specific
-            for start in range(len(words) - size + 1):
-                found = cat.names.get(" ".join(words[start : start + size]))
-                if found:
-                    return list(found)
-        return []
-
-    def settle(self, question: str, hits: list[Hit]) -> list[Hit]:
-        """Retrieval's hits when they are about a product, made exact where the catalogue knows better:
-        - the product the question names in full comes first when retrieval put a similar one first ("La Briza
-          Ashley Boots" retrieved another brand's boots); it counts as strongly as retrieval's best hit;
-        - the listings that share the first product's name follow it, one per price (`_one_per_price`), so the
-          answer can give all their prices (retrieval returns a few; a marketplace export can have ninety listings
-          under one name); other hits with that name are dropped.
-        Hits led by an FAQ entry or a document are left alone: "can I return the Trail Tent?" is a policy
-        question."""
-        cat = self.catalogue() if hits and hits[0].kind == "product" else None
-        if cat is None or cat.vocab.size == 0:
-            return hits
-        top = hits[0]
-        named = self._listings_named(question, cat)
-        by_id = {h.id: h for h in hits}
-        if named and top.id not in named:
-            first = min(named, key=lambda i: -by_id[i].score if i in by_id else 0.0)  # retrieval's best of them
-            found = by_id.get(first) or self._cited([cat.rows[first]])[0]
-            top = replace(found, score=max(found.score, hits[0].score))
-        key = name_key(str(top.metadata.get("name", "")))
-        twins = self._one_per_price(top, cat.names.get(key, []), cat)
-        fetched = {h.id: h for h in self._cited([cat.rows[i] for i in twins if i not in by_id])}
-        lead = [top, *(by_id.get(i) or replace(fetched[i], score=top.score) for i in twins)]
-        ids = {h.id for h in lead}
-        return lead + [h for h in hits if h.id not in ids and name_key(str(h.metadata.get("name", ""))) != key]
-
-    def _one_per_price(self, top: Hit, ids: list[str], cat: _Catalogue) -> list[str]:
-        """One listing per price among `ids` other than the top one's, at most MAX_TWIN_PRICES of them, the cheapest
-        and the dearest always among them (a name can have ninety listings; an answer and a model prompt need
-        their prices, not every listing)."""
-        price_of: dict[str, float | None] = {}  # the first listing of each price, in catalogue order
-        seen = {ProductFacts.of(top.metadata).price}
-        for i in ids:
-            if i == top.id:
-                continue
-            price = cat.facts[i].price
-            if price not in seen:
-                seen.add(price)
-                price_of[i] = price
-        kept = list(price_of)
-        if len(kept) <= MAX_TWIN_PRICES:
-            return kept
-        known = sorted((i for i in kept if price_of[i] is not None), key=price_of.__getitem__)
-        ends = {known[0], known[-1]} if known else set()
-        return [*ends, *[i for i in kept if i not in ends][: MAX_TWIN_PRICES - len(ends)]]
-
     # -- searching ----------------------------------------------------------------------------------
     def matches(self, q: ProductQuery, relax: frozenset[str] = frozenset()) -> list[Hit]:
         """Products that pass every filter of `q` except those named in `relax`, sorted as asked: candidates from
         the vocabulary's indexes (kind words, brand, category), then price and stock from their metadata, then
         the extra words in their text."""
-        cat = self.catalogue()
+        cat = self.cache.get()
         vocab, rows, known = cat.vocab, cat.rows, cat.facts
         sets = [vocab.index.get(singular(t), set()) for t in q.terms]
         if q.brand and "brand" not in relax:
@@ -291,14 +180,8 @@ class ProductDesk:
         out = [Hit(row.id, "", row.source, 0.0, dict(row.metadata)) for _, row in passing]
         extra = [] if "extra" in relax else [singular(w) for w in q.extra]
         if extra and out:
-            out = [h for h in self._cited(out) if all(e in word_set(h.text) for e in extra)]
+            out = [h for h in self.cache.cited(out) if all(e in word_set(h.text) for e in extra)]
         return out
-
-    def _cited(self, hits: list[Hit]) -> list[Hit]:
-        """The products as an answer cites them: their text (what the sources show) and whole metadata, in order
-        (the desk filters on metadata without the long text fields)."""
-        full = {h.id: h for h in self.kb.store.get_chunks([h.id for h in hits if not h.text])}
-        return [full.get(h.id, h) if not h.text else h for h in hits]
 
     # -- answers ------------------------------------------------------------------------------------
     def _list(self, q: ProductQuery, lang: str) -> Extracted:
@@ -318,7 +201,7 @@ class ProductDesk:
             lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
             more = len(found) - len(shown)
             tail = [f"…y {more} más." if es else f"…and {more} more."] if more > 0 else []
-            return Extracted("\n".join([head, *lines, *tail]), self._cited(shown), False)
+            return Extracted("\n".join([head, *lines, *tail]), self.cache.cited(shown), False)
         none = f"No tenemos {what}." if es else f"We have no {what}."
         for relax in (("stock",), ("price",), ("extra",), ("brand",), ("stock", "price")):
             if not self._relevant(q, relax):
@@ -332,7 +215,7 @@ class ProductDesk:
                 shown = alternatives[:ALTERNATIVES]
                 head = "Lo más parecido:" if es else "The closest we have:"
                 lines = [_line(n, h, lang) for n, h in enumerate(shown, 1)]
-                return Extracted("\n".join([none, head, *lines]), self._cited(shown), False)
+                return Extracted("\n".join([none, head, *lines]), self.cache.cited(shown), False)
         return Extracted(none, [], False)
 
     @staticmethod
@@ -367,7 +250,7 @@ class ProductDesk:
             lines.append(f"- {brand}: {count}{start} [{n}]")
         head = (f"Tenemos {what} de {len(by_brand)} marca{'s' if len(by_brand) > 1 else ''}:" if es
                 else f"We have {what} from {len(by_brand)} brand{'s' if len(by_brand) > 1 else ''}:")  # fmt: skip
-        return Extracted("\n".join([head, *lines]), self._cited(used), False)
+        return Extracted("\n".join([head, *lines]), self.cache.cited(used), False)
 
     def _compare(self, q: ProductQuery, lang: str) -> Extracted:
         es = lang == "es"
@@ -381,7 +264,7 @@ class ProductDesk:
                 continue
             if any(h.id == hit.id for h in used):
                 continue
-            hit = self._cited([hit])[0]
+            hit = self.cache.cited([hit])[0]
             used.append(hit)
             n = len(used)
             m = hit.metadata
@@ -402,7 +285,7 @@ class ProductDesk:
     def _named(self, words: list[str]) -> Hit | None:
         """The product a few words name ("ridgeback tent"): every word in its name, brand or category; the
         shortest such name wins (the most specific match)."""
-        cat = self.catalogue()
+        cat = self.cache.get()
         known = [cat.vocab.index[singular(w)] for w in words if singular(w) in cat.vocab.index]
         if not known:
             return None

@@ -11,7 +11,9 @@ from base.settings import Settings
 from chains.product_query import Vocabulary, parse_product_query
 from providers.embeddings import HashingEmbeddings
 from services.assistant import Assistant
+from services.catalogue import CatalogueCache
 from services.knowledge import KnowledgeBase
+from services.named_products import NamedProducts
 from services.products import ProductDesk
 
 # An outdoor shop's Shopify export (not the demo store): variants, a price range, unknown stock and price.
@@ -199,24 +201,24 @@ Alisha Solid Women's Cycling Shorts,Alisha,210,Pack of 1.
 
 
 @pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory) -> ProductDesk:
+def market(tmp_path_factory: pytest.TempPathFactory) -> NamedProducts:
     root = tmp_path_factory.mktemp("market")
     path = root / "marketplace.csv"
     path.write_text(MARKETPLACE, encoding="utf-8")
     settings = Settings(store_dir=root / "store", parse_isolation=False, store_currency="INR")
     kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
     assert kb.ingest_paths([path]).ok
-    return ProductDesk(kb)
+    return NamedProducts(CatalogueCache(kb))
 
 
-def _product(desk: ProductDesk, name: str, score: float):
+def _product(named: NamedProducts, name: str, score: float):
     from dataclasses import replace
 
-    row = next(h for h in desk.catalogue().rows.values() if h.metadata["name"] == name)
-    return replace(desk._cited([row])[0], score=score)
+    row = next(h for h in named.cache.get().rows.values() if h.metadata["name"] == name)
+    return replace(named.cache.cited([row])[0], score=score)
 
 
-def test_a_product_named_in_full_comes_before_a_similar_one(market: ProductDesk) -> None:
+def test_a_product_named_in_full_comes_before_a_similar_one(market: NamedProducts) -> None:
     other = _product(market, "Salt N Pepper Marsha Red Boots", 0.8)
     question = "How much is the la briza ashley boots?"
     settled = market.settle(question, [other])
@@ -226,17 +228,17 @@ def test_a_product_named_in_full_comes_before_a_similar_one(market: ProductDesk)
     assert market.named_listings("price of Briza Ashley?") == []  # part of a name is not the name
 
 
-def test_policy_hits_are_left_alone(market: ProductDesk) -> None:
+def test_policy_hits_are_left_alone(market: NamedProducts) -> None:
     from base.types import Hit
 
     faq = Hit("f1", "Returns within 30 days.", "faq.md", 0.7, {"type": "faq", "question": "Returns?"})
     assert market.settle("can I return the La Briza Ashley Boots?", [faq]) == [faq]
 
 
-def test_every_price_of_a_shared_name_is_given_and_cited(market: ProductDesk) -> None:
-    settings = Settings(store_dir=market.kb.store_dir, parse_isolation=False, chat_provider="extractive",
+def test_every_price_of_a_shared_name_is_given_and_cited(market: NamedProducts) -> None:
+    settings = Settings(store_dir=market.cache.kb.store_dir, parse_isolation=False, chat_provider="extractive",
                         store_currency="INR")  # fmt: skip
-    answer = Assistant(settings, market.kb).ask("How much is the Alisha Solid Women's Cycling Shorts?", "s")
+    answer = Assistant(settings, market.cache.kb).ask("How much is the Alisha Solid Women's Cycling Shorts?", "s")
     prices = ["₹210.00", "₹267.00", "₹379.00", "₹479.00"]
     assert all(p in answer.answer for p in prices), answer.answer
     assert "Other listings with the same name cost" in answer.answer
@@ -257,17 +259,18 @@ def test_many_prices_under_one_name_are_given_as_a_cited_range(tmp_path: Path) -
 
 
 def test_settling_adds_one_listing_per_price_and_keeps_the_extremes(tmp_path: Path) -> None:
-    from services import products
+    from services import named_products
 
     rows = "".join(f"Comfort Bra,{100 + n}\n" for n in range(30)) + "Comfort Bra,100\n" * 5
     path = tmp_path / "bras.csv"
     path.write_text("name,price\n" + rows, encoding="utf-8")
     kb = KnowledgeBase(Settings(store_dir=tmp_path / "s", parse_isolation=False), embeddings=HashingEmbeddings())
     assert kb.ingest_paths([path]).ok
-    desk = ProductDesk(kb)
-    hits = desk.settle("How much is the Comfort Bra?", kb.search("How much is the Comfort Bra?", 4))
+    hits = NamedProducts(CatalogueCache(kb)).settle(
+        "How much is the Comfort Bra?", kb.search("How much is the Comfort Bra?", 4)
+    )
     prices = [h.metadata["price"] for h in hits if h.metadata.get("name") == "Comfort Bra"]
-    assert len(prices) == len(set(prices)) == products.MAX_TWIN_PRICES + 1  # the top one, then one per price
+    assert len(prices) == len(set(prices)) == named_products.MAX_TWIN_PRICES + 1  # the top one, then one per price
     assert {100.0, 129.0} <= set(prices)
 
 
@@ -305,7 +308,7 @@ def test_the_desk_reads_a_sale_price_only_while_the_sale_lasts(tmp_path: Path, m
     import types
 
     import base.types
-    import services.products
+    import services.catalogue
 
     path = tmp_path / "wc-product-export.csv"
     path.write_text(WOO_JACKETS, encoding="utf-8")
@@ -321,7 +324,7 @@ def test_the_desk_reads_a_sale_price_only_while_the_sale_lasts(tmp_path: Path, m
             return cls.current
 
     clock = types.SimpleNamespace(date=Day, timedelta=datetime.timedelta)
-    monkeypatch.setattr(services.products, "datetime", clock)
+    monkeypatch.setattr(services.catalogue, "datetime", clock)
     monkeypatch.setattr(base.types, "datetime", clock)
     last_day = desk.reply("a", "what's the cheapest jacket?", "en")
     assert _names(last_day)[0] == "Rain Jacket" and "$39.99 USD (until 31 Dec 2099)" in last_day.text
