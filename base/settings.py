@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from base.paths import ROOT
@@ -28,14 +28,13 @@ ENV_FILE = os.environ.get("ASSISTANT_ENV_FILE", ".env") or None
 SECRET_FIELDS = ("openai_api_key", "admin_password_hash", "orders_token")
 
 
-class Settings(BaseSettings):
-    """Typed configuration; override any field with ``ASSISTANT_<FIELD>`` or a line in ``.env``."""
+# Sections: each group of settings is its own class, so a reader finds what belongs together; `Settings` combines
+# them, flat, so every environment variable keeps its name (ASSISTANT_<FIELD>) and every reader `settings.<field>`.
 
-    model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
-    )
 
-    # Where things live.
+class Paths(BaseModel):
+    """Where things live."""
+
     store_dir: Path = Field(ROOT / ".store", description="Persist directory of the knowledge store.")
     data_dir: Path = Field(ROOT / "data", description="Bundled demo data ingested by `make run`.")
     collection: str = "knowledge"
@@ -44,7 +43,10 @@ class Settings(BaseSettings):
         None, description="Chroma server (`chroma run`) URL for several processes; default: embedded, one process."
     )
 
-    # Embeddings.
+
+class Embeddings(BaseModel):
+    """Embeddings."""
+
     embedding_provider: EmbeddingProvider = "blend"
     blend_weights: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {
@@ -91,11 +93,17 @@ class Settings(BaseSettings):
         "searches the other's store.",
     )
 
-    # Retrieval.
+
+class Retrieval(BaseModel):
+    """Retrieval."""
+
     retrieval_mode: RetrievalMode = "dense"
     top_k: int = Field(4, ge=1, le=50)
 
-    # Answering. `auto`: OpenAI when an API key is configured, else the offline extractive answerer.
+
+class Answering(BaseModel):
+    """Answering. `auto`: OpenAI when an API key is configured, else the offline extractive answerer."""
+
     chat_provider: ChatProvider = "auto"
     chat_model: str = "gpt-4o-mini"
     fine_tuned_model_file: Path = Field(
@@ -131,11 +139,17 @@ class Settings(BaseSettings):
         "which brands, compare) from the catalogue's fields (services/products.py).",
     )
 
-    # Chunking of long documents (characters).
+
+class Chunking(BaseModel):
+    """Chunking of long documents (characters)."""
+
     chunk_size: int = Field(DEFAULT_LIMITS.chunk_size, ge=200)
     chunk_overlap: int = Field(DEFAULT_LIMITS.chunk_overlap, ge=0)
 
-    # Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and README).
+
+class FileGuards(BaseModel):
+    """Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and README)."""
+
     max_file_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, description="Largest single file accepted.")
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest total of one admin upload.")
     max_upload_files: int = Field(20, ge=1, description="Most files in one admin upload.")
@@ -171,7 +185,10 @@ class Settings(BaseSettings):
         "fitted with the weights (loaders/screen_model.json, `python -m eval.injection_screen`).",
     )
 
-    # Admin page. The password is only ever stored as a bcrypt hash (`python cli.py hash-password`).
+
+class Admin(BaseModel):
+    """Admin page. The password is only ever stored as a bcrypt hash (`python cli.py hash-password`)."""
+
     admin_password_hash: str | None = Field(
         None, description="bcrypt hash of the admin password; without it the admin page stays disabled."
     )
@@ -184,7 +201,10 @@ class Settings(BaseSettings):
     )
     admin_session_minutes: float = Field(60.0, gt=0, description="An idle admin session signs out after this.")
 
-    # REST API (`cli.py serve`).
+
+class Api(BaseModel):
+    """REST API (`cli.py serve`)."""
+
     api_keys_file: Path = Field(
         ROOT / ".data" / "api_keys.json", description="SHA-256 hashes of the API keys (`cli.py api-key create NAME`)."
     )
@@ -207,10 +227,16 @@ class Settings(BaseSettings):
         "(services/state.py); unset: kept in this process.",
     )
 
-    # Hand-off to people (services/handoff.py): tickets staff answer on the admin Inbox page.
+
+class Handoff(BaseModel):
+    """Hand-off to people (services/handoff.py): tickets staff answer on the admin Inbox page."""
+
     tickets_db: Path = Field(ROOT / ".data" / "tickets.sqlite3", description="Hand-off tickets (the Inbox page).")
 
-    # Order status ("where is my order?", services/orders.py).
+
+class Orders(BaseModel):
+    """Order status ("where is my order?", services/orders.py)."""
+
     orders_db: Path = Field(
         ROOT / ".data" / "orders.sqlite3", description="The demo orders table (`cli.py orders seed`)."
     )
@@ -223,7 +249,10 @@ class Settings(BaseSettings):
     )
     order_failure_window_minutes: float = Field(15.0, gt=0)
 
-    # OpenAI or any OpenAI-compatible server.
+
+class OpenAI(BaseModel):
+    """OpenAI or any OpenAI-compatible server."""
+
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
@@ -233,7 +262,10 @@ class Settings(BaseSettings):
     openai_timeout: float = 20.0
     openai_max_retries: int = 2
 
-    # The store's identity, used in prompts and decline messages.
+
+class Identity(BaseModel):
+    """The store's identity, used in prompts and decline messages."""
+
     store_name: str = "Harbor & Pine"
     contact_email: str = "support@harborandpine.example"
     contact_phone: str = "+1 (800) 555-0142"
@@ -251,7 +283,10 @@ class Settings(BaseSettings):
         "US", description="Country whose national phone formats are masked in the log (international ones always are)."
     )
 
-    # Customers' personal data (base/pii/, services/privacy.py).
+
+class Privacy(BaseModel):
+    """Customers' personal data (base/pii/, services/privacy.py)."""
+
     pii_countries: list[str] = Field(
         default_factory=lambda: list(ALL_COUNTRIES),
         description="Countries the store's customers come from: their national ID formats and local phone formats "
@@ -262,6 +297,29 @@ class Settings(BaseSettings):
         ge=1,
         description="Conversations (log rows, ratings, links to customers) and answered or closed tickets older than "
         "this are deleted automatically; unset: kept until `cli.py forget` or a deletion by hand.",
+    )
+
+
+class Settings(
+    BaseSettings,
+    Paths,
+    Embeddings,
+    Retrieval,
+    Answering,
+    Chunking,
+    FileGuards,
+    Admin,
+    Api,
+    Handoff,
+    Orders,
+    OpenAI,
+    Identity,
+    Privacy,
+):
+    """Typed configuration; override any field with ``ASSISTANT_<FIELD>`` or a line in ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     def answering_provider(self) -> str:
