@@ -21,30 +21,33 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from base import db
+from base.db import Migration, add_column
 from base.pii import Masker
 from base.types import Hit
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS interactions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    sources TEXT NOT NULL,
-    model TEXT NOT NULL,
-    declined INTEGER NOT NULL,
-    rating INTEGER
-);
-CREATE TABLE IF NOT EXISTS subjects (
-    session_id TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (session_id, subject)
-);
-CREATE INDEX IF NOT EXISTS subjects_by_subject ON subjects (subject);
-CREATE INDEX IF NOT EXISTS interactions_by_session ON interactions (session_id);
-"""
+MIGRATIONS: list[Migration] = [  # numbered: append, never edit (base/db.py)
+    """CREATE TABLE IF NOT EXISTS interactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        sources TEXT NOT NULL,
+        model TEXT NOT NULL,
+        declined INTEGER NOT NULL,
+        rating INTEGER
+    )""",
+    add_column("interactions", "standalone", "TEXT"),  # the question as searched (NULL for older rows)
+    """CREATE TABLE IF NOT EXISTS subjects (
+        session_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, subject)
+    )""",
+    "CREATE INDEX IF NOT EXISTS subjects_by_subject ON subjects (subject)",
+    "CREATE INDEX IF NOT EXISTS interactions_by_session ON interactions (session_id)",
+]
 
 
 _KEY_LOCK = threading.Lock()
@@ -54,12 +57,10 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection that overwrites what it deletes (an erased customer's text must not linger in free pages)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30)
-    con.execute("PRAGMA secure_delete = ON")
-    return con
+def connect(path: Path, migrations: list[Migration] | None = None) -> sqlite3.Connection:
+    """A connection that overwrites what it deletes (an erased customer's text must not linger in free pages), with
+    the database's migrations applied."""
+    return db.connect(path, migrations or [], secure_delete=True)
 
 
 def vacuum(path: Path, lock: threading.Lock) -> None:
@@ -85,12 +86,7 @@ class ConversationLog:
         self._key: bytes | None = None
 
     def _con(self) -> sqlite3.Connection:
-        con = connect(self.path)
-        con.executescript(_SCHEMA)
-        columns = {row[1] for row in con.execute("PRAGMA table_info(interactions)")}
-        if "standalone" not in columns:  # logs written before it existed gain the column (NULL for old rows)
-            con.execute("ALTER TABLE interactions ADD COLUMN standalone TEXT")
-        return con
+        return connect(self.path, MIGRATIONS)
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from base.db import Migration, add_column
 from base.pii import EMAIL, PLACEHOLDER, Masker
 from chains.memory import Turn
 from services.conversation_log import connect, now_utc, vacuum
@@ -54,19 +55,20 @@ TEXT = {
     },
 }
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL,
-    email TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    transcript TEXT NOT NULL,
-    answer TEXT,
-    answered_at TEXT
-);
-"""
-_ADDED_COLUMNS = {"session_id": "TEXT NOT NULL DEFAULT ''", "request": "TEXT NOT NULL DEFAULT ''"}
+MIGRATIONS: list[Migration] = [  # numbered: append, never edit (base/db.py)
+    """CREATE TABLE IF NOT EXISTS tickets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        email TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        transcript TEXT NOT NULL,
+        answer TEXT,
+        answered_at TEXT
+    )""",
+    add_column("tickets", "session_id", "TEXT NOT NULL DEFAULT ''"),
+    add_column("tickets", "request", "TEXT NOT NULL DEFAULT ''"),
+]
 
 
 @dataclass
@@ -93,12 +95,7 @@ class TicketStore:
         self._lock = threading.Lock()
 
     def _con(self) -> sqlite3.Connection:
-        con = connect(self.path)
-        con.executescript(_SCHEMA)
-        columns = {row[1] for row in con.execute("PRAGMA table_info(tickets)")}
-        for name, kind in _ADDED_COLUMNS.items():  # tickets written before these existed gain them
-            if name not in columns:
-                con.execute(f"ALTER TABLE tickets ADD COLUMN {name} {kind}")
+        con = connect(self.path, MIGRATIONS)
         con.row_factory = sqlite3.Row
         return con
 

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from base import db
 from base.limits import SlidingWindow
 from base.pii import EMAIL
 from services.state import ConversationState, ConversationStore, OrderSlots
@@ -143,7 +144,7 @@ def describe(order: Order) -> str:
 
 
 # -- sources ------------------------------------------------------------------------------------------------
-_SCHEMA = """CREATE TABLE IF NOT EXISTS orders (number TEXT PRIMARY KEY, body TEXT NOT NULL)"""
+MIGRATIONS = ["CREATE TABLE IF NOT EXISTS orders (number TEXT PRIMARY KEY, body TEXT NOT NULL)"]  # base/db.py
 
 
 class SqliteOrders:
@@ -156,8 +157,11 @@ class SqliteOrders:
         if not self.path.exists():
             return None
         try:
-            with sqlite3.connect(self.path, timeout=10) as con:
+            con = db.connect(self.path, MIGRATIONS, timeout=10)
+            try:
                 row = con.execute("SELECT body FROM orders WHERE number = ?", (number,)).fetchone()
+            finally:
+                con.close()
         except sqlite3.Error as exc:
             raise OrderServiceError(str(exc)) from exc
         return Order.from_json(json.loads(row[0])) if row else None
@@ -165,17 +169,21 @@ class SqliteOrders:
     def count(self) -> int:
         if not self.path.exists():
             return 0
-        with sqlite3.connect(self.path) as con:
-            con.execute(_SCHEMA)
+        con = db.connect(self.path, MIGRATIONS)
+        try:
             return int(con.execute("SELECT COUNT(*) FROM orders").fetchone()[0])
+        finally:
+            con.close()
 
     def put(self, orders: list[Order]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(self.path) as con:
-            con.execute(_SCHEMA)
-            con.executemany(
-                "INSERT OR REPLACE INTO orders VALUES (?, ?)", [(o.number, json.dumps(asdict(o))) for o in orders]
-            )
+        con = db.connect(self.path, MIGRATIONS)
+        try:
+            with con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO orders VALUES (?, ?)", [(o.number, json.dumps(asdict(o))) for o in orders]
+                )
+        finally:
+            con.close()
 
 
 class _Refuse(urllib.request.HTTPRedirectHandler):
