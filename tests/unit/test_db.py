@@ -7,6 +7,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from base import db
 from services.conversation_log import MIGRATIONS as LOG_MIGRATIONS
 from services.conversation_log import ConversationLog
@@ -32,10 +34,8 @@ def test_migrations_run_once_in_order_and_the_version_is_kept(tmp_path: Path) ->
 def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "x.sqlite3"
     db.connect(path, ["CREATE TABLE t (a TEXT)"]).close()
-    try:
+    with pytest.raises(sqlite3.OperationalError):
         db.connect(path, ["CREATE TABLE t (a TEXT)", "CREATE TABLE u (a TEXT)", "NOT SQL"])
-    except sqlite3.OperationalError:
-        pass
     assert db.version(path) == 1
     con = sqlite3.connect(path)
     assert [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["t"]
