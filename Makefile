@@ -40,7 +40,7 @@ store: embedder
 	else $(PY) cli.py stats; fi
 
 run: store
-	$(PY) -m streamlit run streamlit_app.py
+	$(PY) cli.py app
 
 # The REST API on 127.0.0.1:8000 (cli.py serve; README, REST API).
 api: store

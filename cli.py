@@ -361,6 +361,20 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """The Streamlit app, with the models loading in the background as the server starts (app_pages/preload.py)."""
+    from streamlit.web import cli as streamlit_cli
+
+    from app_pages import preload
+    from base.settings import get_settings
+
+    preload.start(get_settings())
+    flags = ["--server.port", str(args.port)] + (["--server.address", args.address] if args.address else [])
+    flags += ["--server.headless", "true"] if args.headless else []
+    sys.argv = ["streamlit", "run", str(Path(__file__).with_name("streamlit_app.py")), *flags]
+    return streamlit_cli.main()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The REST API (api/app.py) with uvicorn: the same store, log and settings as the app. `--workers N` starts N
     processes on one port; they share conversations and limits only through Redis (ASSISTANT_REDIS_URL)."""
@@ -549,6 +563,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--provider", default=None, help="auto (default), " + ", ".join(chat_providers()[1:]))
         p.add_argument("--no-log", action="store_true", help="do not write the answers to the conversation log")
     add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
+    p = add("app", cmd_app, "start the Streamlit chat and admin app (the models load as it starts)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", help="listen on this address only (Streamlit's default: every interface)")
+    p.add_argument("--headless", action="store_true", help="do not open a browser (servers, tests)")
     p = add("serve", cmd_serve, "start the REST API (POST /v1/chat, GET /v1/search, ...)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from app_pages import preload
 from base.clients import client_address
 from base.kv import open_kv
 from base.settings import get_settings
@@ -17,9 +18,10 @@ from services.knowledge import KnowledgeBase
 
 @st.cache_resource(show_spinner=False)
 def assistant() -> Assistant:
-    """One assistant (models, store, conversation state keyed by session id) per server process. A store found
-    unreadable after a crash is rebuilt in the background while customers are told "one moment"."""
-    return open_assistant(get_settings(), recover_in_background=True)
+    """One assistant (models, store, conversation state keyed by session id) per server process: the one loaded
+    when the server started (`cli.py app`), else built now. A store found unreadable after a crash is rebuilt in the
+    background while customers are told "one moment"."""
+    return preload.take() or open_assistant(get_settings(), recover_in_background=True)
 
 
 def knowledge_base() -> KnowledgeBase:

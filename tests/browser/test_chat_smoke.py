@@ -42,8 +42,8 @@ def app_url(tmp_path: Path):
         ASSISTANT_DECLINE_THRESHOLDS='{"en": 0.3, "es": 0.3}',
         ASSISTANT_ADMIN_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode(),
     )
-    argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    argv = [sys.executable, "cli.py", "app", "--port", str(port), "--address", "127.0.0.1",
+            "--headless"]  # fmt: skip  # what `make run` starts: models load as the server starts
     url = f"http://127.0.0.1:{port}"
     with serve(argv, lambda: _healthy(url), "streamlit", cwd=ROOT, env=env):
         yield url
