@@ -151,3 +151,81 @@ class ConversationStateContract:
         assert two.resume(cid, "key:shop") and not two.resume(cid, "key:other") and not two.resume("c_nope", "key:shop")
         two.add_interaction(cid, 41)
         assert one.owns(cid, "key:shop", 41) and not one.owns(cid, "key:other", 41) and not one.owns(cid, "key:shop", 7)
+
+
+class OrderSourceContract:
+    """services/orders.py OrderSource: an order by its number, None for an unknown one; the desk verifies on it.
+    Fixture `source`: a source holding `ORDERS` (demo orders)."""
+
+    @pytest.fixture
+    def source(self):
+        raise NotImplementedError
+
+    def test_a_known_order_is_returned_whole_and_an_unknown_one_is_none(self, source) -> None:
+        from services.orders import demo_orders
+
+        order = demo_orders(5)[2]
+        assert source.get(order.number) == order
+        assert source.get("HP-000000") is None
+
+    def test_the_desk_verifies_the_owner_on_it(self, source) -> None:
+        from services.orders import OrderDesk, demo_orders
+
+        order = demo_orders(5)[1]
+        desk = OrderDesk(source, {"email": "help@shop.example", "phone": "1", "hours": "always"})
+        assert desk.reply("c", f"order {order.number} {order.email}").verified
+        assert not desk.reply("d", f"order {order.number} someone.else@example.com").verified
+
+
+class EmbeddingsContract:
+    """LangChain `Embeddings` as the store uses them: one vector per text, all of one length, queries comparable to
+    documents, the same text always the same vector. Fixture `embeddings`."""
+
+    @pytest.fixture
+    def embeddings(self):
+        raise NotImplementedError
+
+    def test_one_vector_per_text_of_one_length(self, embeddings) -> None:
+        docs = embeddings.embed_documents(["Gift cards never expire.", "We ship to Canada.", "¿Envían a México?"])
+        query = embeddings.embed_query("Do gift cards expire?")
+        assert len(docs) == 3 and len({len(v) for v in docs}) == 1 and len(query) == len(docs[0]) > 0
+        assert all(isinstance(x, float) for x in query)
+
+    def test_the_same_text_gives_the_same_vector(self, embeddings) -> None:
+        import numpy as np
+
+        first, again = embeddings.embed_documents(["Returns within 30 days.", "Returns within 30 days."])
+        assert np.allclose(first, again, atol=1e-5)
+
+    def test_an_identical_query_is_closest_to_its_own_document(self, embeddings) -> None:
+        import numpy as np
+
+        texts = ["Gift cards never expire.", "Standard shipping takes 3 to 5 business days.", "Tents and sleeping bags"]
+        docs = np.array(embeddings.embed_documents(texts))
+        query = np.array(embeddings.embed_query(texts[1]))
+        cosine = docs @ query / (np.linalg.norm(docs, axis=1) * np.linalg.norm(query))
+        assert int(np.argmax(cosine)) == 1
+
+
+class KnowledgeStoreContract:
+    """The knowledge store on one Chroma (embedded in a folder, or a `chroma run` server): ingest, search, an
+    unchanged re-upload, delete. Fixture `settings`: Settings for a fresh store (the fake embedder)."""
+
+    @pytest.fixture
+    def settings(self):
+        raise NotImplementedError
+
+    def test_ingest_search_reupload_and_delete(self, settings) -> None:
+        from base.paths import ROOT
+        from providers.embeddings import HashingEmbeddings
+        from services.knowledge import KnowledgeBase
+
+        kb = KnowledgeBase(settings, embeddings=HashingEmbeddings())
+        faq = ROOT / "data/faq/store_faq.json"
+        first = kb.ingest_paths([faq])
+        assert first.ok and first.done[0].chunks > 0
+        assert any("gift" in h.metadata["doc_id"] for h in kb.search("Do gift cards expire?", 3))
+        again = kb.ingest_paths([faq])
+        assert again.ok and again.done[0].status == "unchanged"
+        assert kb.delete("store_faq.json") == first.done[0].chunks
+        assert kb.search("Do gift cards expire?", 3) == []
