@@ -68,6 +68,10 @@ def _warm_up(ctx: ApiContext) -> None:
         ctx.warm.set()
 
 
+# Validation failures said in words rather than as the rule that failed.
+_PLAIN = {("message", "string_pattern_mismatch"): "the message is empty"}
+
+
 def _errors_as_json(app: FastAPI) -> None:
     """Every error is `{"error": "..."}`; no stack trace reaches a client."""
 
@@ -80,7 +84,8 @@ def _errors_as_json(app: FastAPI) -> None:
         problems = []
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
-            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+            said = _PLAIN.get((where, err.get("type")), err.get("msg"))
+            problems.append(f"{where}: {said}" if where else str(said))
         return JSONResponse({"error": "; ".join(problems) or "invalid request"}, status_code=422)
 
     @app.exception_handler(Exception)

@@ -12,7 +12,9 @@ from services.assistant import MAX_QUESTION_CHARS
 class ChatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     conversation_id: str | None = Field(None, max_length=64, description="omit to start a new conversation")
-    message: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    # At least one character that is not white space (as Python's str.strip sees it: Unicode White_Space plus the
+    # separators \x1c-\x1f), so the schema says what the route checks: a blank message is a 422.
+    message: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"[^\s\x1c-\x1f]")
     stream: bool = Field(True, description="Server-Sent Events (true) or one JSON object (false)")
 
 
