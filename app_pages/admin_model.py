@@ -17,8 +17,8 @@ st.metric("Answering now", status.answering, help=f"provider: {status.provider}"
 
 if status.fine_tuned is None:
     st.info(
-        "No fine-tuned model yet. Prepare the data, launch the job and compare (README, *Fine-tuning the chat "
-        "model*): `python -m finetune.prepare --out ft`, `python -m finetune.launch --train ft/train.jsonl "
+        "No fine-tuned model yet. Prepare the data, launch the job and compare (docs/fine-tuning.md): "
+        "`python -m finetune.prepare --out ft`, `python -m finetune.launch --train ft/train.jsonl "
         "--validation ft/validation.jsonl`, `python -m finetune.evaluate --data ft`."
     )
 else:

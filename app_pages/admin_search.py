@@ -35,7 +35,7 @@ if query.strip():
         st.caption(
             f"Decline thresholds fitted to this store's knowledge at {fitted.fitted_at}: "
             + ", ".join(f"{lang} {t:.3f}" for lang, t in sorted(fitted.thresholds.items()))
-            + " (re-fitted after every change; README: Declining)."
+            + " (re-fitted after every change; docs/retrieval-and-answers.md)."
         )
     elif preview is not None:
         st.caption("Decline thresholds: fixed by the settings (ASSISTANT_DECLINE_THRESHOLDS) or not fitted yet.")

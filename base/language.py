@@ -1,7 +1,7 @@
 """A tiny English/Spanish detector for customer messages (the two languages the store serves).
 
 Statistical detectors are unreliable on 3–8 word chat messages; counting function words and Spanish-only
-characters is right on 100% of this project's English and Spanish evaluation queries (see README).
+characters is right on 100% of this project's English and Spanish evaluation queries (docs/retrieval-and-answers.md).
 """
 
 from __future__ import annotations

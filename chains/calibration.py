@@ -6,7 +6,7 @@ store is scored with two fixed banks of messages (chains/banks/): generic in-dom
 gets (orders, refunds, accounts, ...) and out-of-scope messages no shop answers (weather, homework, ...). Their
 top-1 scores tell where this store's "matches something" and "matches nothing" lie, and the threshold is placed
 between them by a rule whose few parameters were fitted on dev stores only (`python -m eval.calibrate`,
-chains/calibration_rule.json) and tested on stores it never saw (README).
+chains/calibration_rule.json) and tested on stores it never saw (docs/retrieval-and-answers.md).
 """
 
 from __future__ import annotations

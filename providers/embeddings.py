@@ -115,7 +115,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         self.model_dir = Path(model_dir)
         self.batch_size = batch_size
-        self.bf16 = bf16  # matmuls under bf16 autocast: same vectors to a cosine of 0.99997, 3x faster (README)
+        self.bf16 = (
+            bf16  # matmuls under bf16 autocast: same vectors to a cosine of 0.99997, 3x faster (docs/benchmarks.md)
+        )
         self._model = SentenceTransformer(str(self.model_dir), device="cpu")
         self._model.eval()
         if bf16:
@@ -195,8 +197,8 @@ class BlendEmbeddings(Embeddings):
     A document vector is the concatenation of each model's unit vector, scaled 1/sqrt(n). A query vector
     concatenates each model's query vector times that language's weight, so the cosine of the blend is the
     weighted sum of the models' cosines (up to a constant that `score_scale` removes). Measured on the dev
-    set (README): English 0.3 base MiniLM + 0.7 store-adapted MiniLM beats either alone; Spanish is best
-    served by multilingual e5 alone — one collection, routed at query time by `detect_language`.
+    set (docs/retrieval-and-answers.md): English 0.3 base MiniLM + 0.7 store-adapted MiniLM beats either alone;
+    Spanish is best served by multilingual e5 alone — one collection, routed at query time by `detect_language`.
     """
 
     def __init__(

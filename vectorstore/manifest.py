@@ -1,6 +1,6 @@
 """The store's own SQLite record: which chunks are live, a durable copy of every chunk, and an event log.
 
-Chroma's local HNSW index is not crash-safe (a SIGKILL while it persists can leave it unreadable; README),
+Chroma's local HNSW index is not crash-safe (a SIGKILL while it persists can leave it unreadable; docs/crash-safety.md),
 but SQLite is. So this file is the store's source of truth and Chroma is an index derived from it:
 
 - `sources`: per source file, the ids of its live chunks. Writing a row is the atomic switch between two

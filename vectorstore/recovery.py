@@ -1,7 +1,7 @@
 """Crash recovery for the Chroma index: notice an unclean shutdown, check the index where a crash of the
 check cannot hurt, and rebuild it from the manifest's copies when it is unreadable.
 
-Why it is needed (measured, README): a SIGKILL while Chroma persists its HNSW index can leave it torn
+Why it is needed (measured, docs/crash-safety.md): a SIGKILL while Chroma persists its HNSW index can leave it torn
 (`index_metadata.pickle` cut short, or logs that no longer apply); every read then fails, and some torn
 states crash the reading process outright. Three pieces:
 

