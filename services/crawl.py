@@ -32,7 +32,8 @@ from loaders.web import (
     page_markdown,
     source_name_for,
 )
-from services.knowledge import SITES_FILE, KnowledgeBase
+from services.knowledge import KnowledgeBase
+from services.store_files import SITES_FILE
 
 LineProgress = Callable[[str], None]
 _LOCK = threading.Lock()  # one crawl at a time per process: the record is read, then rewritten
