@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -120,3 +121,24 @@ def _number(value, kind: type):
     except (TypeError, ValueError, OverflowError):
         return None
     return number if math.isfinite(number) and number >= 0 else None
+
+
+class View(str):
+    """A view's text, carrying `brief`: the shorter text a blend's multilingual model embeds instead
+    (providers/embeddings.py `BlendEmbeddings.model_texts`); every other embedder reads the text itself. Made by
+    vectorstore/views.py."""
+
+    brief: str
+
+    def __new__(cls, text: str, brief: str) -> View:
+        view = super().__new__(cls, text)
+        view.brief = brief
+        return view
+
+
+@runtime_checkable
+class ViewCombiner(Protocol):
+    """An embedder that makes one document vector from several views' vectors its own way (a blend:
+    providers/embeddings.py); the store sums and normalises them for any other (vectorstore/views.py)."""
+
+    def combine_views(self, views: Any) -> Any: ...

@@ -41,7 +41,8 @@ from loaders import load_file
 from providers.embeddings import embedding_id
 from services.knowledge import KnowledgeBase
 from services.products import ProductDesk
-from vectorstore.store import KnowledgeStore, embed_chunks
+from vectorstore.store import KnowledgeStore
+from vectorstore.views import embed_chunks
 
 COLOURS = ["Slate", "Sand", "Forest", "Ocean", "Ember", "Frost", "Moss", "Dune", "Storm", "Coral", "Ash", "Plum"]
 EDITIONS = ["Classic", "Pro", "Lite", "Max", "Mini", "Plus", "Trail", "Urban", "Studio", "Travel", "Home", "Eco"]

@@ -445,7 +445,7 @@ def verify(kb) -> dict:
     """Open the store as a restarted app would, then check it is whole (see module docstring)."""
     import hashlib
 
-    from vectorstore.store import chunk_ids_for, embed_chunks
+    from vectorstore.views import chunk_ids_for, embed_chunks
 
     t0 = time.perf_counter()
     events_before = len(kb.events(1000))

@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--no-faq-answer-view", action="store_true", help="embed FAQ entries from their question only")
     ap.add_argument("--json", default=str(ROOT / "eval" / "results" / "blend_weights.json"))
     args = ap.parse_args()
-    from vectorstore import store as store_module
+    from vectorstore import views as store_module
 
     store_module.FAQ_ANSWER_VIEW = not args.no_faq_answer_view
     data = {name: cosines(store) for name, store in stores().items()}

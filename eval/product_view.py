@@ -4,7 +4,7 @@ For each setting the demo store is built with the default blend and the dev quer
 rate of the product views is timed on the same texts. A setting is `CHARS` (every model reads the product's name,
 brand, category, options and the first CHARS characters of its description; -1 = the whole product text, 0 = no
 description) or `CHARS/BRIEF` (the blend's multilingual model, e5, reads only BRIEF characters of it:
-vectorstore/store.py PRODUCT_BRIEF_CHARS).
+vectorstore/views.py PRODUCT_BRIEF_CHARS).
 
 Queries: dev (English and Spanish, FAQ and product: these name the product) plus `product_describe_dev.jsonl`
 (80 questions, 20 in Spanish, that describe a product by what it does without naming it; written for this choice).
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import vectorstore.store as store_module
+import vectorstore.views as store_module
 from base.paths import ROOT
 from base.settings import Settings
 from eval.retrieval import evaluate, load_queries

@@ -138,7 +138,7 @@ def search_results(store: Store, queries: list[str], k: int = 5, refresh: bool =
                 digest.update(f.name.encode() + f.read_bytes())
     from base.translate import glossary_id
     from providers.embeddings import _model_fingerprint, resolve_minilm_dir
-    from vectorstore import store as store_module
+    from vectorstore import views as store_module
 
     model = _model_fingerprint(resolve_minilm_dir(settings))  # base or adapted MiniLM
     key = [

@@ -30,7 +30,7 @@ def load_training_pairs(data_dir: Path, split_file: Path) -> tuple[list[tuple[st
     """(query, relevant doc ids) pairs and the embedding text of every document in the demo store."""
     from loaders import load_file
     from services.knowledge import expand_paths
-    from vectorstore.store import embedding_text
+    from vectorstore.views import embedding_text
 
     doc_text: dict[str, str] = {}
     for path in expand_paths([data_dir]):

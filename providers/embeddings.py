@@ -18,6 +18,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from base.settings import Settings
+from base.types import View
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -238,9 +239,9 @@ class BlendEmbeddings(Embeddings):
         and a Spanish entry still competes with its English twin (glossing questions only, the English twin won
         almost every time). Which twin a customer gets is then settled by the language margin
         (vectorstore/retrieval.py `prefer_language`). Multilingual models read a view's `brief` where it has one
-        (vectorstore/store.py `View`: a product's fields with less of its description)."""
+        (base/types.py `View`: a product's fields with less of its description)."""
         if name in self.multilingual:
-            return [getattr(t, "brief", t) for t in texts]
+            return [t.brief if isinstance(t, View) else t for t in texts]
         if not self.gloss_spanish:
             return texts
         from base.language import detect_language

@@ -13,7 +13,8 @@ from loaders.semantic_screen import SemanticScreen
 from providers.embeddings import use_bf16, wheel_minilm
 from services.kb_host import KnowledgeHost
 from vectorstore.manifest import HeldPassage, passage_id
-from vectorstore.store import UpsertResult, chunk_ids_for
+from vectorstore.store import UpsertResult
+from vectorstore.views import chunk_ids_for
 
 _UNSET = object()
 

@@ -353,7 +353,7 @@ def test_kept_copies_follow_ingest_and_delete(kb: KnowledgeBase, tmp_path: Path,
 def test_an_english_faq_entry_is_embedded_with_its_answer_and_a_spanish_one_by_its_question() -> None:
     from langchain_core.documents import Document
 
-    from vectorstore.store import embed_chunks, embedding_views
+    from vectorstore.views import embed_chunks, embedding_views
 
     answer = "You have 45 days to send items back."
     en = Document("Q: Returns window", metadata={"type": "faq", "question": "Returns window", "answer": answer})
@@ -390,7 +390,7 @@ def test_a_blends_multilingual_model_reads_a_products_brief_view(monkeypatch: py
     the other parts the usual view; a change of the brief changes the chunk id, so a re-upload re-embeds."""
     from langchain_core.documents import Document
 
-    import vectorstore.store as store
+    import vectorstore.views as store
     from providers.embeddings import BlendEmbeddings
 
     seen: dict[str, list[str]] = {"en": [], "e5": []}
