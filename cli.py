@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -563,6 +564,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--provider", default=None, help="auto (default), " + ", ".join(chat_providers()[1:]))
         p.add_argument("--no-log", action="store_true", help="do not write the answers to the conversation log")
     add("settings", cmd_settings, "show the effective settings (secrets as set/unset)")
+    _servers_and_data(add)
+    return parser
+
+
+def _servers_and_data(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """The commands that start servers, manage keys and customers' data, and switch the model."""
     p = add("app", cmd_app, "start the Streamlit chat and admin app (the models load as it starts)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", help="listen on this address only (Streamlit's default: every interface)")
@@ -590,7 +597,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("hash-password", cmd_hash_password, "make the bcrypt hash of the admin page's password")
     p.add_argument("--stdin", action="store_true", help="read the password from stdin (scripts) instead of a prompt")
     p.add_argument("--write-env", metavar="FILE", help="set the hash in this .env file instead of printing it")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
